@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: GPL-2.0
+# ripmi: build ripmi.ko out of tree and run its tests.
+#
+#   make                    build ripmi.ko against the cached debug kernel (built if missing)
+#   make KDIR=/path/to/kbuild   build against another Rust-enabled kernel build tree
+#   make check              host tests + VM tests (the README's test command)
+#   make CLIPPY=1           build with clippy
+#   make fmt / fmt-check    rustfmt
+#   make rust-analyzer      generate rust-project.json
+#   make clean
+
+VARIANT ?= debug
+ifeq ($(origin KDIR),undefined)
+KDIR_AUTO := 1
+KDIR := $(shell scripts/build-kernel $(VARIANT) --print-dir)
+endif
+# With the cached kernels, objects go to the cache so the work tree stays clean;
+# with a user-supplied KDIR, kbuild's usual in-tree output is kept.
+MO ?= $(if $(KDIR_AUTO),$(KDIR)-ripmi,$(CURDIR))
+LLVM ?= -19
+export RUSTUP_TOOLCHAIN ?= 1.95.0
+
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) MO=$(MO) LLVM=$(LLVM)
+
+.PHONY: all modules kernel check host-test fmt fmt-check clippy rust-analyzer clean setup
+
+all: modules
+
+modules: $(if $(KDIR_AUTO),kernel)
+	@mkdir -p $(MO)
+	$(KMAKE) modules
+	@echo "built $(MO)/src/ripmi.ko"
+
+kernel:
+	@scripts/build-kernel $(VARIANT) >/dev/null
+
+setup:
+	scripts/setup
+
+check:
+	scripts/check
+
+host-test:
+	cd tests/host && cargo test --quiet
+
+fmt:
+	rustfmt --edition 2021 src/*.rs src/*/*.rs 2>/dev/null || rustfmt --edition 2021 src/*.rs
+	cd tests/host && cargo fmt
+
+fmt-check:
+	rustfmt --edition 2021 --check $(wildcard src/*.rs src/*/*.rs)
+	cd tests/host && cargo fmt --check
+
+clippy: $(if $(KDIR_AUTO),kernel)
+	@mkdir -p $(MO)
+	$(KMAKE) CLIPPY=1 modules
+
+rust-analyzer:
+	$(KMAKE) rust-analyzer
+
+clean:
+	-$(KMAKE) clean

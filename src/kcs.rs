@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The KCS (Keyboard Controller Style) system interface, IPMI v2.0 section 9.
+//!
+//! - [`sm`]: the byte-level KCS state machine (pure), a port of `ipmi_kcs_sm.c`.
+//! - [`model`]: a simulated KCS register block that can misbehave (pure), for tests.
+
+// Explicit paths: the host test crate includes this file with `#[path]`, which would otherwise
+// look for the children beside it rather than in `kcs/`.
+#[path = "kcs/model.rs"]
+pub(crate) mod model;
+#[path = "kcs/sm.rs"]
+pub(crate) mod sm;

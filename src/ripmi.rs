@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! ripmi: the kernel's IPMI stack for a KCS-attached BMC, in Rust.
+//!
+//! One module does the work of three C modules:
+//! [`ipmi_msghandler`](srctree/drivers/char/ipmi/ipmi_msghandler.c) (users, sequence table,
+//! events, command receivers), [`ipmi_si`](srctree/drivers/char/ipmi/ipmi_si_intf.c) (only its
+//! KCS system interface) and [`ipmi_devintf`](srctree/drivers/char/ipmi/ipmi_devintf.c)
+//! (`/dev/ipmiN` with the same ioctl ABI).
+//!
+//! # Design
+//!
+//! Data flows one way per direction:
+//!
+//! ```text
+//! userspace -> devintf -> user -> handler -> smi (KCS) -> port I/O -> BMC
+//! userspace <- devintf <- user <- handler <- smi (KCS) <- IRQ/timer <- BMC
+//!                                   |
+//!                        receivers (RCU table)
+//! ```
+//!
+//! Files marked "pure" call no kernel API: they are compiled both here and in the host test
+//! crate (`tests/host`), and their `tests` modules run as KUnit suites here and as `cargo test`
+//! there. See `Documentation/design.rst` for the layout, the locking rules and their reasons.
+
+use kernel::prelude::*;
+
+mod addr;
+mod kcs;
+mod message;
+mod seq;
+mod si;
+
+module! {
+    type: Ripmi,
+    name: "ripmi",
+    authors: ["The ripmi developers"],
+    description: "IPMI message handler, KCS system interface and /dev/ipmiN, in Rust",
+    license: "GPL",
+    params: {
+        ports: u64 {
+            default: 0,
+            description: "KCS data register I/O port for a BMC with no ACPI IPI0001 entry (0: use ACPI only)",
+        },
+        regspacing: u32 {
+            default: 1,
+            description: "Distance in bytes between the KCS data and status registers (with ports=)",
+        },
+        irq: u32 {
+            default: 0,
+            description: "IRQ of the KCS given with ports= (0: poll)",
+        },
+        devnum: u32 {
+            default: 0,
+            description: "N of the first /dev/ipmiN node; pick one the C ipmi_devintf does not use",
+        },
+        max_users: u32 {
+            default: 30,
+            description: "Most users (open files) per interface; further opens fail with EBUSY",
+        },
+        max_msgs_per_user: u32 {
+            default: 100,
+            description: "Most messages queued for one user before incoming ones are held back",
+        },
+    },
+}
+
+/// The loaded module: owns every registration, dropped in reverse order on unload.
+struct Ripmi;
+
+impl kernel::Module for Ripmi {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        pr_info!(
+            "loaded (ports={:#x} regspacing={} irq={} devnum={} max_users={} max_msgs_per_user={})\n",
+            *module_parameters::ports.value(),
+            *module_parameters::regspacing.value(),
+            *module_parameters::irq.value(),
+            *module_parameters::devnum.value(),
+            *module_parameters::max_users.value(),
+            *module_parameters::max_msgs_per_user.value(),
+        );
+        Ok(Ripmi)
+    }
+}
+
+impl Drop for Ripmi {
+    fn drop(&mut self) {
+        pr_info!("unloaded\n");
+    }
+}
