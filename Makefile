@@ -16,13 +16,14 @@ KDIR := $(shell scripts/build-kernel $(VARIANT) --print-dir)
 endif
 # With the cached kernels, objects go to the cache so the work tree stays clean;
 # with a user-supplied KDIR, kbuild's usual in-tree output is kept.
-MO ?= $(if $(KDIR_AUTO),$(KDIR)-ripmi,$(CURDIR))
+# Each work tree gets its own object directory, so several trees can build against one cache.
+MO ?= $(if $(KDIR_AUTO),$(KDIR)-ripmi/$(shell echo $(CURDIR) | md5sum | cut -c1-8),$(CURDIR))
 LLVM ?= -19
 export RUSTUP_TOOLCHAIN ?= 1.95.0
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) MO=$(MO) LLVM=$(LLVM)
 
-.PHONY: all modules kernel check host-test fmt fmt-check clippy rust-analyzer clean setup
+.PHONY: all modules kernel print-ko check host-test fmt fmt-check clippy rust-analyzer clean setup
 
 all: modules
 
@@ -30,6 +31,9 @@ modules: $(if $(KDIR_AUTO),kernel)
 	@mkdir -p $(MO)
 	$(KMAKE) modules
 	@echo "built $(MO)/src/ripmi.ko"
+
+print-ko:
+	@echo $(MO)/src/ripmi.ko
 
 kernel:
 	@scripts/build-kernel $(VARIANT) >/dev/null

@@ -1,0 +1,1418 @@
+//! The simulated BMC: command handling, the receive queue, the event buffer and attention.
+//!
+//! [`Bmc`] does no I/O. [`Bmc::handle`] takes one request from the host and returns a [`Reply`]:
+//! the completion code, the response data and the control commands (ATN, IRQ enable) that must
+//! reach QEMU *before* the response. The control socket queues incoming messages with
+//! [`Bmc::inject`], which likewise returns the control commands to send.
+//!
+//! Attention follows the message flags (bit 0 receive queue non-empty, bit 1 event buffer full,
+//! bit 3 watchdog pre-timeout): every newly queued message or event sends `ATTN_IRQ` (02) when the
+//! matching interrupt is enabled in the BMC Global Enables and `ATTN` (01) otherwise; when the
+//! flags drop to zero `NOATTN` (00) is sent. Set BMC Global Enables sends `ENABLE_IRQ` (05) when
+//! bit 0 or bit 1 is set and `DISABLE_IRQ` (06) otherwise, because QEMU's KCS model only raises
+//! interrupts after an external BMC has enabled them.
+
+use crate::frame::ctrl;
+use crate::ipmi::{self, app, cc, chassis, medium, netfn, protocol, storage, Incoming, Layout};
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Number of IPMI channels.
+pub const CHANNELS: usize = 16;
+/// Channel number meaning "the channel this request arrived on".
+pub const THIS_CHANNEL: u8 = 0x0E;
+/// Channel number of the system interface.
+pub const SYSTEM_CHANNEL: u8 = 0x0F;
+/// Global Enables after power-on and reset: only system event logging (as QEMU's sim).
+pub const DEFAULT_GLOBAL_ENABLES: u8 = 0x08;
+/// Global Enables bits the simulator accepts.
+pub const SUPPORTED_GLOBAL_ENABLES: u8 = 0x0F;
+/// Most messages the receive queue holds; injecting more fails.
+pub const MAX_QUEUE: usize = 1024;
+/// The GUID reported unless changed (the ASCII of "ripmi-bmcsim" followed by 00 00 00 01).
+pub const DEFAULT_GUID: [u8; 16] = *b"ripmi-bmcsim\0\0\0\x01";
+
+/// Message flag: receive message queue non-empty.
+pub const FLAG_RECV_QUEUE: u8 = 0x01;
+/// Message flag: event message buffer full.
+pub const FLAG_EVENT_BUF: u8 = 0x02;
+/// Message flag: watchdog pre-timeout interrupt occurred.
+pub const FLAG_PRETIMEOUT: u8 = 0x08;
+
+/// What Get Channel Info reports for one channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The channel exists with this medium and protocol.
+    Present {
+        /// Medium type number (see [`crate::ipmi::medium`]).
+        medium: u8,
+        /// Protocol type number (see [`crate::ipmi::protocol`]).
+        protocol: u8,
+    },
+    /// No such channel: Get Channel Info answers 0xCC (invalid data field).
+    Absent,
+    /// Get Channel Info answers 0xC1, as a BMC without the command would.
+    Unsupported,
+}
+
+impl Channel {
+    /// A present channel with the usual protocol for `medium`.
+    pub fn with_medium(medium: u8) -> Channel {
+        Channel::Present {
+            medium,
+            protocol: protocol::default_for(medium),
+        }
+    }
+
+    /// Parses `absent`/`none`, `unsupported`/`c1`, or a medium name or hex number with an
+    /// optional protocol (hex).
+    pub fn parse(medium_arg: &str, protocol_arg: Option<&str>) -> Result<Channel, String> {
+        match medium_arg.to_ascii_lowercase().as_str() {
+            "absent" | "none" => return Ok(Channel::Absent),
+            "unsupported" | "c1" => return Ok(Channel::Unsupported),
+            _ => {}
+        }
+        let m = medium::parse(medium_arg).ok_or_else(|| format!("bad medium '{medium_arg}'"))?;
+        let protocol = match protocol_arg {
+            Some(p) => ipmi::parse_hex_u8(p)
+                .filter(|v| *v < 0x20)
+                .ok_or_else(|| format!("bad protocol '{p}'"))?,
+            None => protocol::default_for(m),
+        };
+        Ok(Channel::Present {
+            medium: m,
+            protocol,
+        })
+    }
+
+    /// The Get Message layout for messages injected on this channel (IPMB if not present).
+    pub fn layout(&self) -> Layout {
+        match self {
+            Channel::Present { medium, .. } => Layout::for_medium(*medium),
+            _ => Layout::Ipmb,
+        }
+    }
+
+    /// One-line description for the `media` control command.
+    pub fn describe(&self) -> String {
+        match self {
+            Channel::Present { medium, protocol } => {
+                format!("{} protocol=0x{protocol:02x}", medium::name(*medium))
+            }
+            Channel::Absent => "absent".to_string(),
+            Channel::Unsupported => "unsupported".to_string(),
+        }
+    }
+}
+
+/// The default channel table: 0 IPMB, 1 802.3 LAN, 2 IPMB, 3-13 absent, 15 system interface
+/// (14 is "this channel" and is answered with channel 15's entry).
+pub fn default_channels() -> [Channel; CHANNELS] {
+    let mut c = [Channel::Absent; CHANNELS];
+    c[0] = Channel::with_medium(medium::IPMB);
+    c[1] = Channel::with_medium(medium::LAN8023);
+    c[2] = Channel::with_medium(medium::IPMB);
+    c[SYSTEM_CHANNEL as usize] = Channel::with_medium(medium::SYSTEM);
+    c
+}
+
+/// Fields of the Get Device ID response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceId {
+    /// Device ID (QEMU's sim: 0x20).
+    pub device_id: u8,
+    /// Device revision byte (bit 7: provides device SDRs).
+    pub device_rev: u8,
+    /// Firmware major revision (7 bits).
+    pub fw_major: u8,
+    /// Firmware minor revision (BCD).
+    pub fw_minor: u8,
+    /// IPMI version, minor in bits 7:4 and major in 3:0 (0x02 is 2.0, 0x51 is 1.5).
+    pub ipmi_version: u8,
+    /// Additional device support bits (0x07: sensor, SDR repository, SEL).
+    pub additional_support: u8,
+    /// IANA manufacturer ID (20 bits).
+    pub mfg_id: u32,
+    /// Product ID.
+    pub product_id: u16,
+}
+
+impl Default for DeviceId {
+    fn default() -> Self {
+        DeviceId {
+            device_id: 0x20,
+            device_rev: 0x00,
+            fw_major: 0x00,
+            fw_minor: 0x00,
+            ipmi_version: 0x02,
+            additional_support: 0x07,
+            mfg_id: 0,
+            product_id: 0,
+        }
+    }
+}
+
+/// Behaviour switches, changed with `set KEY VALUE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The BMC's own IPMB address (responder address in IPMB layouts, rsSWID in LAN ones).
+    pub bmc_addr: u8,
+    /// Answer IPMB requests sent on channel 0 to `loopback_addr` (as QEMU's sim does).
+    pub loopback: bool,
+    /// Address of the fake controller that answers looped-back requests.
+    pub loopback_addr: u8,
+    /// Completion code for Send Message when it is not looped back (`None`: 0x00).
+    pub sendmsg_cc: Option<u8>,
+    /// Device/System GUID (`None`: both commands answer 0xC1).
+    pub guid: Option<[u8; 16]>,
+    /// Interrupt number reported in the system interface's Get Channel Info.
+    pub sys_irq: u8,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bmc_addr: 0x20,
+            loopback: true,
+            loopback_addr: 0x40,
+            sendmsg_cc: None,
+            guid: Some(DEFAULT_GUID),
+            sys_irq: 0x05,
+        }
+    }
+}
+
+/// One Send Message the host issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// Target channel (low nibble of the first data byte).
+    pub chan: u8,
+    /// The whole request data, starting with the channel byte as the host sent it.
+    pub data: Vec<u8>,
+}
+
+/// Counters reported by `stats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BmcStats {
+    /// Requests handled.
+    pub requests: u64,
+    /// Requests per (netfn, cmd).
+    pub by_cmd: BTreeMap<(u8, u8), u64>,
+    /// Messages queued by `inject` (and loopback responses).
+    pub injected: u64,
+    /// Messages handed to the host by Get Message.
+    pub delivered: u64,
+    /// Send Message requests recorded.
+    pub sent: u64,
+    /// Events put in the event buffer.
+    pub events: u64,
+    /// Queued messages thrown away (Clear Message Flags bit 0, cold reset, `flush`).
+    pub flushed: u64,
+    /// Machine resets reported by QEMU (`04 A1`).
+    pub host_resets: u64,
+}
+
+/// Parameters of an injected message; `None` fields take the defaults documented in the README.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InjectSpec {
+    /// Channel the message arrives on.
+    pub chan: u8,
+    /// Requester address (IPMB slave address or LAN software ID).
+    pub src: u8,
+    /// Network function.
+    pub netfn: u8,
+    /// Command.
+    pub cmd: u8,
+    /// Data bytes.
+    pub data: Vec<u8>,
+    /// rqSeq (default: the injection id modulo 64).
+    pub seq: Option<u8>,
+    /// LUN in the netFn byte (default 2, SMS).
+    pub lun: Option<u8>,
+    /// Requester LUN (default 0).
+    pub rq_lun: Option<u8>,
+    /// Privilege nibble (default 0, or 4 on LAN layouts).
+    pub privilege: Option<u8>,
+    /// LAN session handle (default 1).
+    pub handle: Option<u8>,
+    /// Responder address / rsSWID (default the BMC address).
+    pub rs_addr: Option<u8>,
+    /// Layout override (default from the channel's medium).
+    pub layout: Option<Layout>,
+}
+
+/// Result of a successful injection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Injected {
+    /// Running injection number, starting at 1.
+    pub id: u64,
+    /// The rqSeq used.
+    pub seq: u8,
+    /// The Get Message body queued.
+    pub body: Vec<u8>,
+    /// Control commands to send to QEMU.
+    pub ctrl: Vec<u8>,
+}
+
+/// The response to one host request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// Completion code.
+    pub cc: u8,
+    /// Response data after the completion code.
+    pub data: Vec<u8>,
+    /// Control commands for QEMU, to be sent before the response.
+    pub ctrl: Vec<u8>,
+}
+
+impl Reply {
+    /// A successful reply with `data`.
+    pub fn ok(data: Vec<u8>) -> Reply {
+        Reply {
+            cc: cc::OK,
+            data,
+            ctrl: Vec::new(),
+        }
+    }
+
+    /// An error reply carrying only a completion code.
+    pub fn cc(code: u8) -> Reply {
+        Reply {
+            cc: code,
+            data: Vec::new(),
+            ctrl: Vec::new(),
+        }
+    }
+
+    fn with_ctrl(mut self, ctrl: Vec<u8>) -> Reply {
+        self.ctrl = ctrl;
+        self
+    }
+}
+
+/// Basic watchdog state (no actions are taken on expiry besides the expiration flag).
+#[derive(Debug, Clone, Default)]
+struct Watchdog {
+    initialized: bool,
+    timer_use: u8,
+    action: u8,
+    pretimeout: u8,
+    expired: u8,
+    initial: u16,
+    deadline: Option<Instant>,
+}
+
+impl Watchdog {
+    /// Stops a timer whose deadline passed and records the expiration flag.
+    fn tick(&mut self, now: Instant) {
+        if let Some(d) = self.deadline {
+            if now >= d {
+                self.deadline = None;
+                self.expired |= 1 << (self.timer_use & 7);
+            }
+        }
+    }
+
+    fn start(&mut self, now: Instant) {
+        self.deadline = Some(now + Duration::from_millis(u64::from(self.initial) * 100));
+    }
+
+    /// Present countdown in 100 ms units, rounded up.
+    fn present(&self, now: Instant) -> u16 {
+        match self.deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(now).as_millis();
+                u16::try_from(left.div_ceil(100)).unwrap_or(u16::MAX)
+            }
+            None => 0,
+        }
+    }
+}
+
+/// The simulated BMC.
+#[derive(Debug)]
+pub struct Bmc {
+    /// Get Device ID fields.
+    pub device: DeviceId,
+    /// Behaviour switches.
+    pub settings: Settings,
+    /// Get Channel Info answers, indexed by channel.
+    pub channels: [Channel; CHANNELS],
+    /// Counters.
+    pub stats: BmcStats,
+    global_enables: u8,
+    queue: VecDeque<Vec<u8>>,
+    event: Option<[u8; 16]>,
+    pretimeout: bool,
+    attn: bool,
+    watchdog: Watchdog,
+    sent: Vec<Sent>,
+    next_id: u64,
+    sel_reservation: u16,
+    sdr_reservation: u16,
+}
+
+impl Default for Bmc {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Bmc {
+    /// A BMC with the default identity, settings and channel table.
+    pub fn new() -> Bmc {
+        Bmc {
+            device: DeviceId::default(),
+            settings: Settings::default(),
+            channels: default_channels(),
+            stats: BmcStats::default(),
+            global_enables: DEFAULT_GLOBAL_ENABLES,
+            queue: VecDeque::new(),
+            event: None,
+            pretimeout: false,
+            attn: false,
+            watchdog: Watchdog::default(),
+            sent: Vec::new(),
+            next_id: 1,
+            sel_reservation: 0,
+            sdr_reservation: 0,
+        }
+    }
+
+    /// Current message flags (Get Message Flags response).
+    pub fn flags(&self) -> u8 {
+        let mut f = 0;
+        if !self.queue.is_empty() {
+            f |= FLAG_RECV_QUEUE;
+        }
+        if self.event.is_some() {
+            f |= FLAG_EVENT_BUF;
+        }
+        if self.pretimeout {
+            f |= FLAG_PRETIMEOUT;
+        }
+        f
+    }
+
+    /// Current BMC Global Enables.
+    pub fn global_enables(&self) -> u8 {
+        self.global_enables
+    }
+
+    /// Messages waiting for Get Message.
+    pub fn queue_len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Every Send Message recorded since the last [`Bmc::clear_sent`].
+    pub fn sent(&self) -> &[Sent] {
+        &self.sent
+    }
+
+    /// Forgets the recorded Send Messages; returns how many there were.
+    pub fn clear_sent(&mut self) -> usize {
+        std::mem::take(&mut self.sent).len()
+    }
+
+    /// Whether the attention bit is currently asserted towards QEMU.
+    pub fn attention(&self) -> bool {
+        self.attn
+    }
+
+    fn irq_wanted(&self) -> bool {
+        let f = self.flags();
+        let ge = self.global_enables;
+        (f & (FLAG_RECV_QUEUE | FLAG_PRETIMEOUT) != 0 && ge & 0x01 != 0)
+            || (f & FLAG_EVENT_BUF != 0 && ge & 0x02 != 0)
+    }
+
+    /// Brings the ATN line in line with the flags. `fresh` re-sends ATN even if already set (a
+    /// new message arrived), so that the interface raises a new interrupt.
+    fn attn_update(&mut self, fresh: bool) -> Vec<u8> {
+        if self.flags() != 0 {
+            if fresh || !self.attn {
+                self.attn = true;
+                let code = if self.irq_wanted() {
+                    ctrl::ATTN_IRQ
+                } else {
+                    ctrl::ATTN
+                };
+                return vec![code];
+            }
+        } else if self.attn {
+            self.attn = false;
+            return vec![ctrl::NOATTN];
+        }
+        Vec::new()
+    }
+
+    fn irq_enable_ctrl(&self) -> u8 {
+        if self.global_enables & 0x03 != 0 {
+            ctrl::ENABLE_IRQ
+        } else {
+            ctrl::DISABLE_IRQ
+        }
+    }
+
+    /// Control commands to send when QEMU (re)connects: re-enable interrupts if the host had
+    /// enabled them, and re-assert attention if anything is pending.
+    pub fn on_connect(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        if self.global_enables & 0x03 != 0 {
+            out.push(ctrl::ENABLE_IRQ);
+        }
+        if self.flags() != 0 {
+            out.extend(self.attn_update(true));
+        } else {
+            self.attn = false;
+        }
+        out
+    }
+
+    /// QEMU reported a machine reset (`04 A1`): Global Enables return to their default (so
+    /// interrupts are disabled), the watchdog stops; queued messages and events are kept.
+    pub fn host_reset(&mut self) -> Vec<u8> {
+        self.stats.host_resets += 1;
+        self.global_enables = DEFAULT_GLOBAL_ENABLES;
+        self.watchdog.deadline = None;
+        self.pretimeout = false;
+        let mut out = vec![ctrl::DISABLE_IRQ];
+        if self.flags() != 0 {
+            out.extend(self.attn_update(true));
+        } else {
+            out.extend(self.attn_update(false));
+        }
+        out
+    }
+
+    /// Queues a message for the host. Fails if the channel number is out of range or the queue
+    /// is full.
+    pub fn inject(&mut self, spec: &InjectSpec) -> Result<Injected, String> {
+        if usize::from(spec.chan) >= CHANNELS {
+            return Err(format!("channel {} out of range 0-15", spec.chan));
+        }
+        if spec.netfn > 0x3F {
+            return Err(format!("netfn 0x{:02x} out of range 0-3f", spec.netfn));
+        }
+        let layout = spec
+            .layout
+            .unwrap_or_else(|| self.channels[usize::from(spec.chan)].layout());
+        let id = self.next_id;
+        let seq = spec.seq.unwrap_or((id % 64) as u8) & 0x3F;
+        let incoming = Incoming {
+            chan: spec.chan,
+            privilege: spec
+                .privilege
+                .unwrap_or(if layout == Layout::Lan { 4 } else { 0 })
+                & 0x0F,
+            netfn: spec.netfn,
+            rs_lun: spec.lun.unwrap_or(2) & 3,
+            rs_addr: spec.rs_addr.unwrap_or(self.settings.bmc_addr),
+            rq_addr: spec.src,
+            rq_seq: seq,
+            rq_lun: spec.rq_lun.unwrap_or(0) & 3,
+            cmd: spec.cmd,
+            data: spec.data.clone(),
+            session_handle: spec.handle.unwrap_or(1),
+        };
+        let body = incoming.get_msg_body(layout);
+        let ctrl = self.enqueue(body.clone())?;
+        Ok(Injected {
+            id,
+            seq,
+            body,
+            ctrl,
+        })
+    }
+
+    /// Queues a Get Message body exactly as given (everything after the completion code).
+    /// Returns the injection id and the control commands to send.
+    pub fn inject_raw(&mut self, body: Vec<u8>) -> Result<(u64, Vec<u8>), String> {
+        let id = self.next_id;
+        let ctrl = self.enqueue(body)?;
+        Ok((id, ctrl))
+    }
+
+    fn enqueue(&mut self, body: Vec<u8>) -> Result<Vec<u8>, String> {
+        if self.queue.len() >= MAX_QUEUE {
+            return Err(format!("receive queue full ({MAX_QUEUE} messages)"));
+        }
+        self.next_id += 1;
+        self.stats.injected += 1;
+        self.queue.push_back(body);
+        Ok(self.attn_update(true))
+    }
+
+    /// Fills the event message buffer (replacing an unread event).
+    pub fn set_event(&mut self, event: [u8; 16]) -> Vec<u8> {
+        self.event = Some(event);
+        self.stats.events += 1;
+        self.attn_update(true)
+    }
+
+    /// Drops every queued message and the event buffer; returns how many messages were dropped
+    /// and the control commands to send.
+    pub fn flush(&mut self) -> (usize, Vec<u8>) {
+        let n = self.queue.len();
+        self.queue.clear();
+        self.event = None;
+        self.stats.flushed += n as u64;
+        (n, self.attn_update(false))
+    }
+
+    /// Handles one request from the host.
+    pub fn handle(&mut self, nf: u8, lun: u8, cmd: u8, data: &[u8], now: Instant) -> Reply {
+        self.stats.requests += 1;
+        *self.stats.by_cmd.entry((nf, cmd)).or_default() += 1;
+        if lun != 0 {
+            return Reply::cc(cc::INVALID_FOR_LUN);
+        }
+        match (nf, cmd) {
+            (netfn::APP, app::GET_DEVICE_ID) => self.get_device_id(),
+            (netfn::APP, app::COLD_RESET) => self.cold_reset(),
+            (netfn::APP, app::WARM_RESET) => Reply::ok(Vec::new()),
+            (netfn::APP, app::GET_DEVICE_GUID) | (netfn::APP, app::GET_SYSTEM_GUID) => {
+                match self.settings.guid {
+                    Some(g) => Reply::ok(g.to_vec()),
+                    None => Reply::cc(cc::INVALID_CMD),
+                }
+            }
+            (netfn::APP, app::RESET_WATCHDOG) => self.reset_watchdog(now),
+            (netfn::APP, app::SET_WATCHDOG) => self.set_watchdog(data, now),
+            (netfn::APP, app::GET_WATCHDOG) => self.get_watchdog(now),
+            (netfn::APP, app::SET_GLOBAL_ENABLES) => self.set_global_enables(data),
+            (netfn::APP, app::GET_GLOBAL_ENABLES) => Reply::ok(vec![self.global_enables]),
+            (netfn::APP, app::CLEAR_MSG_FLAGS) => self.clear_msg_flags(data),
+            (netfn::APP, app::GET_MSG_FLAGS) => Reply::ok(vec![self.flags()]),
+            (netfn::APP, app::GET_MSG) => self.get_msg(),
+            (netfn::APP, app::SEND_MSG) => self.send_msg(data),
+            (netfn::APP, app::READ_EVENT_BUF) => self.read_event_buf(),
+            (netfn::APP, app::GET_CHANNEL_INFO) => self.get_channel_info(data),
+            (netfn::CHASSIS, chassis::GET_CAPABILITIES) => {
+                let a = self.settings.bmc_addr;
+                Reply::ok(vec![0x00, a, a, a, a])
+            }
+            // Power on, last power event none, no front panel info; restore policy unknown.
+            (netfn::CHASSIS, chassis::GET_STATUS) => Reply::ok(vec![0x61, 0x00, 0x00, 0x00]),
+            (netfn::STORAGE, storage::GET_SEL_INFO) => {
+                // SEL v1.5, no entries, 2048 bytes free, no timestamps, Reserve SEL supported.
+                let mut d = vec![0x51, 0x00, 0x00, 0x00, 0x08];
+                d.extend([0xFF; 8]);
+                d.push(0x02);
+                Reply::ok(d)
+            }
+            (netfn::STORAGE, storage::RESERVE_SEL) => {
+                self.sel_reservation = self.sel_reservation.wrapping_add(1).max(1);
+                Reply::ok(self.sel_reservation.to_le_bytes().to_vec())
+            }
+            (netfn::STORAGE, storage::GET_SEL_TIME) => {
+                let secs = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_secs() as u32)
+                    .unwrap_or(0);
+                Reply::ok(secs.to_le_bytes().to_vec())
+            }
+            (netfn::STORAGE, storage::GET_SDR_REPO_INFO) => {
+                // SDR v1.5, no records, 16384 bytes free, no timestamps, modal + reserve.
+                let mut d = vec![0x51, 0x00, 0x00, 0x00, 0x40];
+                d.extend([0xFF; 8]);
+                d.push(0x22);
+                Reply::ok(d)
+            }
+            (netfn::STORAGE, storage::RESERVE_SDR_REPO) => {
+                self.sdr_reservation = self.sdr_reservation.wrapping_add(1).max(1);
+                Reply::ok(self.sdr_reservation.to_le_bytes().to_vec())
+            }
+            (netfn::STORAGE, storage::GET_SEL_ENTRY) | (netfn::STORAGE, storage::GET_SDR) => {
+                Reply::cc(cc::NOT_PRESENT)
+            }
+            _ => Reply::cc(cc::INVALID_CMD),
+        }
+    }
+
+    fn get_device_id(&self) -> Reply {
+        let d = &self.device;
+        let mfg = d.mfg_id.to_le_bytes();
+        let prod = d.product_id.to_le_bytes();
+        Reply::ok(vec![
+            d.device_id,
+            d.device_rev,
+            d.fw_major & 0x7F,
+            d.fw_minor,
+            d.ipmi_version,
+            d.additional_support,
+            mfg[0],
+            mfg[1],
+            mfg[2] & 0x0F,
+            prod[0],
+            prod[1],
+        ])
+    }
+
+    fn cold_reset(&mut self) -> Reply {
+        self.global_enables = DEFAULT_GLOBAL_ENABLES;
+        self.watchdog = Watchdog::default();
+        self.pretimeout = false;
+        let mut ctrl = vec![ctrl::DISABLE_IRQ];
+        let (_, more) = self.flush();
+        ctrl.extend(more);
+        Reply::ok(Vec::new()).with_ctrl(ctrl)
+    }
+
+    fn set_global_enables(&mut self, data: &[u8]) -> Reply {
+        let Some(&v) = data.first() else {
+            return Reply::cc(cc::REQ_LEN_INVALID);
+        };
+        if v & !SUPPORTED_GLOBAL_ENABLES != 0 {
+            return Reply::cc(cc::INVALID_DATA);
+        }
+        self.global_enables = v;
+        let mut ctrl = vec![self.irq_enable_ctrl()];
+        if self.flags() != 0 && self.irq_wanted() {
+            ctrl.extend(self.attn_update(true));
+        }
+        Reply::ok(Vec::new()).with_ctrl(ctrl)
+    }
+
+    fn clear_msg_flags(&mut self, data: &[u8]) -> Reply {
+        let Some(&v) = data.first() else {
+            return Reply::cc(cc::REQ_LEN_INVALID);
+        };
+        if v & FLAG_RECV_QUEUE != 0 {
+            self.stats.flushed += self.queue.len() as u64;
+            self.queue.clear();
+        }
+        if v & FLAG_EVENT_BUF != 0 {
+            self.event = None;
+        }
+        if v & FLAG_PRETIMEOUT != 0 {
+            self.pretimeout = false;
+        }
+        let ctrl = self.attn_update(false);
+        Reply::ok(Vec::new()).with_ctrl(ctrl)
+    }
+
+    fn get_msg(&mut self) -> Reply {
+        let Some(body) = self.queue.pop_front() else {
+            return Reply::cc(cc::EMPTY);
+        };
+        self.stats.delivered += 1;
+        let ctrl = self.attn_update(false);
+        Reply::ok(body).with_ctrl(ctrl)
+    }
+
+    fn read_event_buf(&mut self) -> Reply {
+        let Some(ev) = self.event.take() else {
+            return Reply::cc(cc::EMPTY);
+        };
+        let ctrl = self.attn_update(false);
+        Reply::ok(ev.to_vec()).with_ctrl(ctrl)
+    }
+
+    fn get_channel_info(&self, data: &[u8]) -> Reply {
+        let Some(&b) = data.first() else {
+            return Reply::cc(cc::REQ_LEN_INVALID);
+        };
+        let mut ch = b & 0x0F;
+        if ch == THIS_CHANNEL {
+            ch = SYSTEM_CHANNEL;
+        }
+        match self.channels[usize::from(ch)] {
+            Channel::Absent => Reply::cc(cc::INVALID_DATA),
+            Channel::Unsupported => Reply::cc(cc::INVALID_CMD),
+            Channel::Present { medium, protocol } => {
+                let session = match medium {
+                    medium::LAN8023 | medium::OTHER_LAN => 0x80,
+                    medium::ASYNC => 0x40,
+                    _ => 0x00,
+                };
+                let aux = if ch == SYSTEM_CHANNEL {
+                    [self.settings.sys_irq; 2]
+                } else {
+                    [0, 0]
+                };
+                // Vendor ID: the IPMI enterprise number 7154 (0x001BF2).
+                Reply::ok(vec![
+                    ch,
+                    medium & 0x7F,
+                    protocol & 0x1F,
+                    session,
+                    0xF2,
+                    0x1B,
+                    0x00,
+                    aux[0],
+                    aux[1],
+                ])
+            }
+        }
+    }
+
+    fn send_msg(&mut self, data: &[u8]) -> Reply {
+        let Some(&chan_byte) = data.first() else {
+            return Reply::cc(cc::REQ_LEN_INVALID);
+        };
+        let chan = chan_byte & 0x0F;
+        self.sent.push(Sent {
+            chan,
+            data: data.to_vec(),
+        });
+        self.stats.sent += 1;
+        if let Some(ctrl) = self.loopback(chan, data) {
+            return Reply::ok(Vec::new()).with_ctrl(ctrl);
+        }
+        Reply::cc(self.settings.sendmsg_cc.unwrap_or(cc::OK))
+    }
+
+    /// Answers an IPMB request on channel 0 to the loopback address, like QEMU's sim: App Get
+    /// Device ID gets a device ID, anything else 0xC1. Returns `None` when the message is not
+    /// for the loopback controller; `Some` (possibly with no control commands, when the
+    /// checksums are bad or the requester LUN is not 2 and so no response is queued) otherwise.
+    fn loopback(&mut self, chan: u8, d: &[u8]) -> Option<Vec<u8>> {
+        if !self.settings.loopback || chan != 0 || d.len() < 8 {
+            return None;
+        }
+        let (rs_sa, nf_lun, rq_sa, seq_lun, cmd) = (d[1], d[2], d[4], d[5], d[6]);
+        if rs_sa != self.settings.loopback_addr || nf_lun & 0x04 != 0 {
+            return None;
+        }
+        if ipmi::checksum(&d[1..4]) != 0 || ipmi::checksum(&d[4..]) != 0 || seq_lun & 3 != 2 {
+            return Some(Vec::new());
+        }
+        let req_netfn = nf_lun >> 2;
+        let mut rsp = vec![cc::OK];
+        if req_netfn == netfn::APP && cmd == app::GET_DEVICE_ID {
+            rsp.extend([
+                0x00, 0x00, 0x00, 0x00, 0x51, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            ]);
+        } else {
+            rsp[0] = cc::INVALID_CMD;
+        }
+        let answer = Incoming {
+            chan: 0,
+            privilege: 0,
+            netfn: req_netfn | 1,
+            rs_lun: seq_lun & 3,
+            rs_addr: rq_sa,
+            rq_addr: rs_sa,
+            rq_seq: seq_lun >> 2,
+            rq_lun: nf_lun & 3,
+            cmd,
+            data: rsp,
+            session_handle: 0,
+        };
+        self.enqueue(answer.get_msg_body(Layout::Ipmb)).ok()
+    }
+
+    fn reset_watchdog(&mut self, now: Instant) -> Reply {
+        self.watchdog.tick(now);
+        if !self.watchdog.initialized {
+            return Reply::cc(cc::EMPTY);
+        }
+        self.watchdog.start(now);
+        Reply::ok(Vec::new())
+    }
+
+    fn set_watchdog(&mut self, data: &[u8], now: Instant) -> Reply {
+        if data.len() < 6 {
+            return Reply::cc(cc::REQ_LEN_INVALID);
+        }
+        let timer_use = data[0] & 0x07;
+        if timer_use == 0 || timer_use > 5 || data[1] & 0x07 > 3 || (data[1] >> 4) & 0x07 > 3 {
+            return Reply::cc(cc::INVALID_DATA);
+        }
+        let wd = &mut self.watchdog;
+        wd.tick(now);
+        let dont_stop = data[0] & 0x40 != 0;
+        let was_running = wd.deadline.is_some();
+        wd.initialized = true;
+        wd.timer_use = data[0] & 0x87;
+        wd.action = data[1] & 0x77;
+        wd.pretimeout = data[2];
+        wd.expired &= !data[3];
+        wd.initial = u16::from_le_bytes([data[4], data[5]]);
+        if was_running && dont_stop {
+            wd.start(now);
+        } else {
+            wd.deadline = None;
+        }
+        Reply::ok(Vec::new())
+    }
+
+    fn get_watchdog(&mut self, now: Instant) -> Reply {
+        self.watchdog.tick(now);
+        let wd = &self.watchdog;
+        let running = if wd.deadline.is_some() { 0x40 } else { 0 };
+        let initial = wd.initial.to_le_bytes();
+        let present = wd.present(now).to_le_bytes();
+        Reply::ok(vec![
+            wd.timer_use | running,
+            wd.action,
+            wd.pretimeout,
+            wd.expired,
+            initial[0],
+            initial[1],
+            present[0],
+            present[1],
+        ])
+    }
+
+    /// Changes one setting (`set KEY VALUE`). Numbers are hex.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let byte = || ipmi::parse_hex_u8(value).ok_or_else(|| format!("bad hex byte '{value}'"));
+        match key {
+            "device_id" => self.device.device_id = byte()?,
+            "device_rev" => self.device.device_rev = byte()?,
+            "fw_major" => self.device.fw_major = byte()?,
+            "fw_minor" => self.device.fw_minor = byte()?,
+            "ipmi_version" => self.device.ipmi_version = byte()?,
+            "additional_support" => self.device.additional_support = byte()?,
+            "mfg_id" => {
+                self.device.mfg_id = ipmi::parse_hex_u32(value)
+                    .filter(|v| *v < 0x10_0000)
+                    .ok_or_else(|| format!("bad manufacturer id '{value}'"))?
+            }
+            "product_id" => {
+                self.device.product_id = ipmi::parse_hex_u32(value)
+                    .and_then(|v| u16::try_from(v).ok())
+                    .ok_or_else(|| format!("bad product id '{value}'"))?
+            }
+            "guid" => {
+                self.settings.guid = if value == "none" {
+                    None
+                } else {
+                    let hexdigits: String = value.chars().filter(|c| *c != '-').collect();
+                    let v = ipmi::parse_hex_bytes([hexdigits.as_str()])?;
+                    Some(v.try_into().map_err(|_| "a GUID is 16 bytes".to_string())?)
+                }
+            }
+            "bmc_addr" => self.settings.bmc_addr = byte()?,
+            "loopback" => {
+                self.settings.loopback = match value {
+                    "on" | "1" | "true" => true,
+                    "off" | "0" | "false" => false,
+                    _ => return Err(format!("loopback takes on or off, not '{value}'")),
+                }
+            }
+            "loopback_addr" => self.settings.loopback_addr = byte()?,
+            "sendmsg_cc" => {
+                self.settings.sendmsg_cc = if value == "none" { None } else { Some(byte()?) }
+            }
+            "sys_irq" => self.settings.sys_irq = byte()?,
+            _ => return Err(format!("unknown setting '{key}'")),
+        }
+        Ok(())
+    }
+
+    /// Every setting as `KEY=VALUE`, in the form [`Bmc::set`] accepts.
+    pub fn settings_list(&self) -> Vec<String> {
+        let d = &self.device;
+        let s = &self.settings;
+        vec![
+            format!("device_id={:02x}", d.device_id),
+            format!("device_rev={:02x}", d.device_rev),
+            format!("fw_major={:02x}", d.fw_major),
+            format!("fw_minor={:02x}", d.fw_minor),
+            format!("ipmi_version={:02x}", d.ipmi_version),
+            format!("additional_support={:02x}", d.additional_support),
+            format!("mfg_id={:x}", d.mfg_id),
+            format!("product_id={:x}", d.product_id),
+            format!(
+                "guid={}",
+                s.guid.map_or("none".to_string(), |g| crate::frame::hex(&g)
+                    .replace(' ', ""))
+            ),
+            format!("bmc_addr={:02x}", s.bmc_addr),
+            format!("loopback={}", if s.loopback { "on" } else { "off" }),
+            format!("loopback_addr={:02x}", s.loopback_addr),
+            format!(
+                "sendmsg_cc={}",
+                s.sendmsg_cc
+                    .map_or("none".to_string(), |c| format!("{c:02x}"))
+            ),
+            format!("sys_irq={:02x}", s.sys_irq),
+        ]
+    }
+
+    /// Sets the Get Channel Info answer for `chan` (channel 14 cannot be changed).
+    pub fn set_channel(&mut self, chan: u8, channel: Channel) -> Result<(), String> {
+        if chan == THIS_CHANNEL {
+            return Err("channel 14 means 'this channel' and is answered with channel 15".into());
+        }
+        let slot = self
+            .channels
+            .get_mut(usize::from(chan))
+            .ok_or_else(|| format!("channel {chan} out of range 0-15"))?;
+        *slot = channel;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Instant {
+        Instant::now()
+    }
+
+    fn app(bmc: &mut Bmc, cmd: u8, data: &[u8]) -> Reply {
+        bmc.handle(netfn::APP, 0, cmd, data, now())
+    }
+
+    fn ipmb_example() -> InjectSpec {
+        InjectSpec {
+            chan: 0,
+            src: 0x40,
+            netfn: 0x30,
+            cmd: 0x05,
+            data: vec![0x01, 0x02],
+            seq: Some(7),
+            ..InjectSpec::default()
+        }
+    }
+
+    #[test]
+    fn get_device_id_matches_qemus_sim_defaults() {
+        let mut bmc = Bmc::new();
+        let r = app(&mut bmc, app::GET_DEVICE_ID, &[]);
+        assert_eq!(r.cc, 0);
+        assert_eq!(r.data, [0x20, 0x00, 0x00, 0x00, 0x02, 0x07, 0, 0, 0, 0, 0]);
+        assert!(r.ctrl.is_empty());
+    }
+
+    #[test]
+    fn device_id_is_configurable() {
+        let mut bmc = Bmc::new();
+        bmc.set("device_id", "0x21").unwrap();
+        bmc.set("fw_major", "1").unwrap();
+        bmc.set("fw_minor", "23").unwrap();
+        bmc.set("mfg_id", "1bf2").unwrap();
+        bmc.set("product_id", "0x1234").unwrap();
+        let r = app(&mut bmc, app::GET_DEVICE_ID, &[]);
+        assert_eq!(
+            r.data,
+            [0x21, 0x00, 0x01, 0x23, 0x02, 0x07, 0xf2, 0x1b, 0x00, 0x34, 0x12]
+        );
+        assert!(bmc.set("mfg_id", "100000").is_err());
+        assert!(bmc.set("nonsense", "1").is_err());
+        assert!(bmc.settings_list().contains(&"mfg_id=1bf2".to_string()));
+    }
+
+    #[test]
+    fn non_zero_lun_gets_c2_and_unknown_commands_c1() {
+        let mut bmc = Bmc::new();
+        assert_eq!(
+            bmc.handle(netfn::APP, 1, app::GET_DEVICE_ID, &[], now()).cc,
+            0xC2
+        );
+        assert_eq!(app(&mut bmc, 0x99, &[]).cc, 0xC1);
+        assert_eq!(
+            bmc.handle(netfn::TRANSPORT, 0, 0x02, &[1, 2], now()).cc,
+            0xC1
+        );
+        assert_eq!(bmc.handle(0x2c, 0, 0x01, &[0], now()).cc, 0xC1);
+        assert_eq!(bmc.stats.requests, 4);
+        assert_eq!(bmc.stats.by_cmd[&(0x2c, 0x01)], 1);
+    }
+
+    #[test]
+    fn global_enables_drive_the_qemu_irq_enable() {
+        let mut bmc = Bmc::new();
+        assert_eq!(app(&mut bmc, app::GET_GLOBAL_ENABLES, &[]).data, [0x08]);
+        let r = app(&mut bmc, app::SET_GLOBAL_ENABLES, &[0x0d]);
+        assert_eq!((r.cc, r.ctrl.clone()), (0, vec![ctrl::ENABLE_IRQ]));
+        assert_eq!(app(&mut bmc, app::GET_GLOBAL_ENABLES, &[]).data, [0x0d]);
+        let r = app(&mut bmc, app::SET_GLOBAL_ENABLES, &[0x0c]);
+        assert_eq!(r.ctrl, [ctrl::DISABLE_IRQ]);
+        let r = app(&mut bmc, app::SET_GLOBAL_ENABLES, &[0x02]);
+        assert_eq!(
+            r.ctrl,
+            [ctrl::ENABLE_IRQ],
+            "event buffer interrupt alone enables too"
+        );
+        assert_eq!(app(&mut bmc, app::SET_GLOBAL_ENABLES, &[0x10]).cc, 0xCC);
+        assert_eq!(app(&mut bmc, app::SET_GLOBAL_ENABLES, &[]).cc, 0xC7);
+    }
+
+    #[test]
+    fn get_message_delivers_the_reference_ipmb_layout_and_drives_atn() {
+        let mut bmc = Bmc::new();
+        app(&mut bmc, app::SET_GLOBAL_ENABLES, &[0x07]);
+        assert_eq!(app(&mut bmc, app::GET_MSG, &[]).cc, 0x80);
+        assert_eq!(app(&mut bmc, app::GET_MSG_FLAGS, &[]).data, [0x00]);
+
+        let inj = bmc.inject(&ipmb_example()).unwrap();
+        assert_eq!(inj.ctrl, [ctrl::ATTN_IRQ]);
+        assert_eq!(inj.seq, 7);
+        assert_eq!(inj.id, 1);
+        assert_eq!(app(&mut bmc, app::GET_MSG_FLAGS, &[]).data, [0x01]);
+        let second = bmc.inject(&ipmb_example()).unwrap();
+        assert_eq!(
+            second.ctrl,
+            [ctrl::ATTN_IRQ],
+            "every new message re-raises ATN"
+        );
+        assert_eq!(second.id, 2);
+
+        let r = app(&mut bmc, app::GET_MSG, &[]);
+        assert_eq!(r.cc, 0);
+        assert_eq!(
+            r.data,
+            [0x00, 0xc2, 0x1e, 0x40, 0x1c, 0x05, 0x01, 0x02, 0x9c]
+        );
+        assert!(r.ctrl.is_empty(), "queue not drained yet");
+        let r = app(&mut bmc, app::GET_MSG, &[]);
+        assert_eq!(r.ctrl, [ctrl::NOATTN], "queue drained");
+        assert_eq!(app(&mut bmc, app::GET_MSG_FLAGS, &[]).data, [0x00]);
+        assert_eq!(app(&mut bmc, app::GET_MSG, &[]).cc, 0x80);
+        assert_eq!(bmc.stats.delivered, 2);
+    }
+
+    #[test]
+    fn atn_without_irq_until_interrupts_are_enabled() {
+        let mut bmc = Bmc::new();
+        let inj = bmc.inject(&ipmb_example()).unwrap();
+        assert_eq!(inj.ctrl, [ctrl::ATTN]);
+        let r = app(&mut bmc, app::SET_GLOBAL_ENABLES, &[0x01]);
+        assert_eq!(r.ctrl, [ctrl::ENABLE_IRQ, ctrl::ATTN_IRQ]);
+    }
+
+    #[test]
+    fn lan_channel_uses_the_lan_layout() {
+        let mut bmc = Bmc::new();
+        let inj = bmc
+            .inject(&InjectSpec {
+                chan: 1,
+                src: 0x81,
+                netfn: 0x30,
+                cmd: 0x07,
+                data: vec![0xAA],
+                seq: Some(5),
+                rq_lun: Some(1),
+                handle: Some(0x11),
+                ..InjectSpec::default()
+            })
+            .unwrap();
+        assert_eq!(
+            inj.body,
+            [0x41, 0x11, 0x20, 0xc2, 0x1e, 0x81, 0x15, 0x07, 0xaa, 0xb9]
+        );
+        let r = app(&mut bmc, app::GET_MSG, &[]);
+        assert_eq!(r.data, inj.body);
+    }
+
+    #[test]
+    fn injection_follows_media_changes_and_overrides() {
+        let mut bmc = Bmc::new();
+        bmc.set_channel(2, Channel::with_medium(medium::LAN8023))
+            .unwrap();
+        let mut spec = ipmb_example();
+        spec.chan = 2;
+        assert_eq!(
+            bmc.inject(&spec).unwrap().body.len(),
+            11,
+            "LAN layout on channel 2"
+        );
+        spec.layout = Some(Layout::Raw);
+        assert_eq!(
+            bmc.inject(&spec).unwrap().body,
+            [0x02, 0xc2, 0x05, 0x01, 0x02]
+        );
+        spec.layout = None;
+        spec.chan = 7;
+        assert_eq!(
+            bmc.inject(&spec).unwrap().body[1],
+            0xc2,
+            "absent channel: IPMB layout"
+        );
+        spec.chan = 16;
+        assert!(bmc.inject(&spec).is_err());
+        assert!(bmc.set_channel(14, Channel::Absent).is_err());
+        assert!(bmc.set_channel(16, Channel::Absent).is_err());
+    }
+
+    #[test]
+    fn default_sequence_numbers_follow_the_id() {
+        let mut bmc = Bmc::new();
+        let mut spec = ipmb_example();
+        spec.seq = None;
+        let a = bmc.inject(&spec).unwrap();
+        let b = bmc.inject(&spec).unwrap();
+        assert_eq!((a.id, a.seq, b.id, b.seq), (1, 1, 2, 2));
+        assert_eq!(a.body[4], 1 << 2);
+    }
+
+    #[test]
+    fn channel_info_for_every_channel() {
+        let mut bmc = Bmc::new();
+        let info = |bmc: &mut Bmc, ch: u8| app(bmc, app::GET_CHANNEL_INFO, &[ch]);
+        let r = info(&mut bmc, 0);
+        assert_eq!(
+            r.data,
+            [0x00, 0x01, 0x01, 0x00, 0xf2, 0x1b, 0x00, 0x00, 0x00]
+        );
+        let r = info(&mut bmc, 1);
+        assert_eq!(
+            r.data,
+            [0x01, 0x04, 0x01, 0x80, 0xf2, 0x1b, 0x00, 0x00, 0x00]
+        );
+        let r = info(&mut bmc, 2);
+        assert_eq!(
+            r.data,
+            [0x02, 0x01, 0x01, 0x00, 0xf2, 0x1b, 0x00, 0x00, 0x00]
+        );
+        for ch in 3..=13 {
+            assert_eq!(info(&mut bmc, ch).cc, 0xCC, "channel {ch}");
+        }
+        let r = info(&mut bmc, 14);
+        assert_eq!(
+            r.data,
+            [0x0f, 0x0c, 0x05, 0x00, 0xf2, 0x1b, 0x00, 0x05, 0x05]
+        );
+        assert_eq!(info(&mut bmc, 15).data, r.data);
+        bmc.set_channel(3, Channel::Unsupported).unwrap();
+        assert_eq!(info(&mut bmc, 3).cc, 0xC1);
+        bmc.set_channel(4, Channel::parse("serial", None).unwrap())
+            .unwrap();
+        assert_eq!(info(&mut bmc, 4).data[..4], [0x04, 0x05, 0x01, 0x40]);
+        bmc.set_channel(5, Channel::parse("0x60", Some("1c")).unwrap())
+            .unwrap();
+        assert_eq!(info(&mut bmc, 5).data[..3], [0x05, 0x60, 0x1c]);
+        assert_eq!(app(&mut bmc, app::GET_CHANNEL_INFO, &[]).cc, 0xC7);
+    }
+
+    #[test]
+    fn channel_parsing() {
+        assert_eq!(Channel::parse("absent", None), Ok(Channel::Absent));
+        assert_eq!(Channel::parse("c1", None), Ok(Channel::Unsupported));
+        assert_eq!(
+            Channel::parse("ipmb", None),
+            Ok(Channel::Present {
+                medium: 1,
+                protocol: 1
+            })
+        );
+        assert!(Channel::parse("lan", Some("40")).is_err());
+        assert!(Channel::parse("what", None).is_err());
+        assert_eq!(Channel::with_medium(4).describe(), "lan protocol=0x01");
+    }
+
+    #[test]
+    fn send_message_is_recorded_and_answered() {
+        let mut bmc = Bmc::new();
+        // The C kernel's answer to an unregistered IPMB command (reference document).
+        let answer = [0x00, 0x40, 0xc4, 0xfc, 0x20, 0x22, 0x06, 0xc1, 0xf7];
+        let r = app(&mut bmc, app::SEND_MSG, &answer);
+        assert_eq!(
+            (r.cc, r.ctrl.len()),
+            (0, 0),
+            "a response is never looped back"
+        );
+        let lan = [0x01, 0x81, 0xc4, 0xbb, 0x20, 0x22, 0x06, 0xc1, 0x00, 0x11];
+        assert_eq!(app(&mut bmc, app::SEND_MSG, &lan).cc, 0);
+        assert_eq!(
+            bmc.sent(),
+            [
+                Sent {
+                    chan: 0,
+                    data: answer.to_vec()
+                },
+                Sent {
+                    chan: 1,
+                    data: lan.to_vec()
+                }
+            ]
+        );
+        bmc.set("sendmsg_cc", "83").unwrap();
+        assert_eq!(app(&mut bmc, app::SEND_MSG, &[0x00, 0x52]).cc, 0x83);
+        assert_eq!(app(&mut bmc, app::SEND_MSG, &[]).cc, 0xC7);
+        assert_eq!(bmc.clear_sent(), 3);
+        assert!(bmc.sent().is_empty());
+        assert_eq!(bmc.stats.sent, 3);
+    }
+
+    #[test]
+    fn loopback_answers_get_device_id_from_the_fake_mc() {
+        let mut bmc = Bmc::new();
+        app(&mut bmc, app::SET_GLOBAL_ENABLES, &[0x01]);
+        // Get Device ID to 0x40 from 0x20 LUN 2, seq 3.
+        let mut req = vec![0x00, 0x40, 0x18];
+        req.push(ipmi::checksum(&req[1..3]));
+        req.extend([0x20, 0x0e, 0x01]);
+        req.push(ipmi::checksum(&req[4..]));
+        let r = app(&mut bmc, app::SEND_MSG, &req);
+        assert_eq!((r.cc, r.ctrl.clone()), (0, vec![ctrl::ATTN_IRQ]));
+        let m = app(&mut bmc, app::GET_MSG, &[]);
+        // chan 0; netfn 7 LUN 2 (0x1e); chk1 over 0x20,0x1e; rqSA 0x40; seq 3 LUN 0; cmd 1; cc 0.
+        assert_eq!(
+            &m.data[..8],
+            &[0x00, 0x1e, 0xc2, 0x40, 0x0c, 0x01, 0x00, 0x00]
+        );
+        assert_eq!(m.data.len(), 8 + 10 + 1);
+        assert_eq!(ipmi::checksum(&m.data[3..]), 0);
+
+        // Another command: C1 from the fake MC.
+        let mut req = vec![0x00, 0x40, 0x18, 0xa8, 0x20, 0x0e, 0x99];
+        req.push(ipmi::checksum(&req[4..]));
+        app(&mut bmc, app::SEND_MSG, &req);
+        let m = app(&mut bmc, app::GET_MSG, &[]);
+        assert_eq!(m.data[6], 0xC1);
+
+        // Loopback off: recorded, nothing queued.
+        bmc.set("loopback", "off").unwrap();
+        let r = app(&mut bmc, app::SEND_MSG, &req);
+        assert!(r.ctrl.is_empty());
+        assert_eq!(bmc.queue_len(), 0);
+    }
+
+    #[test]
+    fn clear_message_flags_flushes_what_it_names() {
+        let mut bmc = Bmc::new();
+        bmc.inject(&ipmb_example()).unwrap();
+        bmc.set_event([0x11; 16]);
+        assert_eq!(app(&mut bmc, app::GET_MSG_FLAGS, &[]).data, [0x03]);
+        let r = app(&mut bmc, app::CLEAR_MSG_FLAGS, &[0x08]);
+        assert!(r.ctrl.is_empty());
+        assert_eq!(
+            bmc.queue_len(),
+            1,
+            "the Linux init value 08 keeps the queue"
+        );
+        app(&mut bmc, app::CLEAR_MSG_FLAGS, &[0x01]);
+        assert_eq!(bmc.queue_len(), 0);
+        let r = app(&mut bmc, app::CLEAR_MSG_FLAGS, &[0x02]);
+        assert_eq!(r.ctrl, [ctrl::NOATTN]);
+        assert_eq!(app(&mut bmc, app::GET_MSG_FLAGS, &[]).data, [0x00]);
+        assert_eq!(app(&mut bmc, app::CLEAR_MSG_FLAGS, &[]).cc, 0xC7);
+    }
+
+    #[test]
+    fn event_buffer() {
+        let mut bmc = Bmc::new();
+        assert_eq!(app(&mut bmc, app::READ_EVENT_BUF, &[]).cc, 0x80);
+        assert_eq!(bmc.set_event([0x22; 16]), [ctrl::ATTN]);
+        app(&mut bmc, app::SET_GLOBAL_ENABLES, &[0x02]);
+        assert_eq!(app(&mut bmc, app::GET_MSG_FLAGS, &[]).data, [0x02]);
+        let r = app(&mut bmc, app::READ_EVENT_BUF, &[]);
+        assert_eq!(
+            (r.cc, r.data, r.ctrl),
+            (0, vec![0x22; 16], vec![ctrl::NOATTN])
+        );
+        assert_eq!(app(&mut bmc, app::READ_EVENT_BUF, &[]).cc, 0x80);
+    }
+
+    #[test]
+    fn guid_commands() {
+        let mut bmc = Bmc::new();
+        assert_eq!(app(&mut bmc, app::GET_DEVICE_GUID, &[]).data, DEFAULT_GUID);
+        assert_eq!(app(&mut bmc, app::GET_SYSTEM_GUID, &[]).data, DEFAULT_GUID);
+        bmc.set("guid", "00112233-4455-6677-8899-aabbccddeeff")
+            .unwrap();
+        assert_eq!(app(&mut bmc, app::GET_DEVICE_GUID, &[]).data[15], 0xff);
+        bmc.set("guid", "none").unwrap();
+        assert_eq!(app(&mut bmc, app::GET_DEVICE_GUID, &[]).cc, 0xC1);
+        assert!(bmc.set("guid", "0011").is_err());
+    }
+
+    #[test]
+    fn watchdog_basics() {
+        let mut bmc = Bmc::new();
+        let t0 = Instant::now();
+        assert_eq!(
+            bmc.handle(netfn::APP, 0, app::RESET_WATCHDOG, &[], t0).cc,
+            0x80
+        );
+        let r = bmc.handle(netfn::APP, 0, app::GET_WATCHDOG, &[], t0);
+        assert_eq!(r.data, [0; 8]);
+        // SMS/OS use, no action, no pretimeout, clear nothing, 10.0 s.
+        let set = [0x04, 0x00, 0x00, 0x00, 0x64, 0x00];
+        assert_eq!(bmc.handle(netfn::APP, 0, app::SET_WATCHDOG, &set, t0).cc, 0);
+        let r = bmc.handle(netfn::APP, 0, app::GET_WATCHDOG, &[], t0);
+        assert_eq!(r.data, [0x04, 0x00, 0x00, 0x00, 0x64, 0x00, 0x00, 0x00]);
+        assert_eq!(
+            bmc.handle(netfn::APP, 0, app::RESET_WATCHDOG, &[], t0).cc,
+            0
+        );
+        let t1 = t0 + Duration::from_millis(2_050);
+        let r = bmc.handle(netfn::APP, 0, app::GET_WATCHDOG, &[], t1);
+        assert_eq!(r.data, [0x44, 0x00, 0x00, 0x00, 0x64, 0x00, 80, 0x00]);
+        let t2 = t0 + Duration::from_secs(11);
+        let r = bmc.handle(netfn::APP, 0, app::GET_WATCHDOG, &[], t2);
+        assert_eq!(
+            r.data,
+            [0x04, 0x00, 0x00, 0x10, 0x64, 0x00, 0x00, 0x00],
+            "expired"
+        );
+        assert_eq!(
+            bmc.handle(netfn::APP, 0, app::SET_WATCHDOG, &[4, 0], t2).cc,
+            0xC7
+        );
+        let bad_use = [0x00, 0x00, 0x00, 0x00, 0x64, 0x00];
+        assert_eq!(
+            bmc.handle(netfn::APP, 0, app::SET_WATCHDOG, &bad_use, t2)
+                .cc,
+            0xCC
+        );
+    }
+
+    #[test]
+    fn chassis_and_storage_minimal_answers() {
+        let mut bmc = Bmc::new();
+        let r = bmc.handle(netfn::CHASSIS, 0, chassis::GET_STATUS, &[], now());
+        assert_eq!(r.data, [0x61, 0, 0, 0]);
+        let r = bmc.handle(netfn::CHASSIS, 0, chassis::GET_CAPABILITIES, &[], now());
+        assert_eq!(r.data, [0x00, 0x20, 0x20, 0x20, 0x20]);
+        let r = bmc.handle(netfn::STORAGE, 0, storage::GET_SEL_INFO, &[], now());
+        assert_eq!(r.data.len(), 14);
+        assert_eq!(r.data[0], 0x51);
+        let r = bmc.handle(netfn::STORAGE, 0, storage::GET_SDR_REPO_INFO, &[], now());
+        assert_eq!(r.data.len(), 14);
+        assert_eq!(r.data[13], 0x22);
+        let r = bmc.handle(netfn::STORAGE, 0, storage::RESERVE_SEL, &[], now());
+        assert_eq!(r.data, [1, 0]);
+        let r = bmc.handle(netfn::STORAGE, 0, storage::GET_SDR, &[0; 6], now());
+        assert_eq!(r.cc, 0xCB);
+        let r = bmc.handle(netfn::STORAGE, 0, storage::GET_SEL_TIME, &[], now());
+        assert_eq!(r.data.len(), 4);
+    }
+
+    #[test]
+    fn resets() {
+        let mut bmc = Bmc::new();
+        app(&mut bmc, app::SET_GLOBAL_ENABLES, &[0x0f]);
+        bmc.inject(&ipmb_example()).unwrap();
+        let r = app(&mut bmc, app::COLD_RESET, &[]);
+        assert_eq!((r.cc, r.ctrl), (0, vec![ctrl::DISABLE_IRQ, ctrl::NOATTN]));
+        assert_eq!(bmc.global_enables(), DEFAULT_GLOBAL_ENABLES);
+        assert_eq!(bmc.queue_len(), 0);
+        assert_eq!(app(&mut bmc, app::WARM_RESET, &[]).cc, 0);
+
+        app(&mut bmc, app::SET_GLOBAL_ENABLES, &[0x0f]);
+        bmc.inject(&ipmb_example()).unwrap();
+        assert_eq!(bmc.host_reset(), [ctrl::DISABLE_IRQ, ctrl::ATTN]);
+        assert_eq!(bmc.queue_len(), 1, "host reset keeps the queue");
+        assert_eq!(bmc.stats.host_resets, 1);
+    }
+
+    #[test]
+    fn on_connect_resynchronises_qemu() {
+        let mut bmc = Bmc::new();
+        assert!(bmc.on_connect().is_empty());
+        app(&mut bmc, app::SET_GLOBAL_ENABLES, &[0x07]);
+        bmc.inject(&ipmb_example()).unwrap();
+        assert_eq!(bmc.on_connect(), [ctrl::ENABLE_IRQ, ctrl::ATTN_IRQ]);
+    }
+
+    #[test]
+    fn flush_and_raw_injection() {
+        let mut bmc = Bmc::new();
+        let (id, ctrl) = bmc.inject_raw(vec![0x03, 0xde, 0xad]).unwrap();
+        assert_eq!((id, ctrl), (1, vec![ctrl::ATTN]));
+        assert_eq!(app(&mut bmc, app::GET_MSG, &[]).data, [0x03, 0xde, 0xad]);
+        bmc.inject(&ipmb_example()).unwrap();
+        bmc.inject(&ipmb_example()).unwrap();
+        assert_eq!(bmc.flush(), (2, vec![ctrl::NOATTN]));
+        assert_eq!(bmc.stats.flushed, 2);
+        assert!(!bmc.attention());
+    }
+}

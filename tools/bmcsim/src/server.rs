@@ -1,0 +1,321 @@
+//! The TCP side: QEMU's `ipmi-bmc-extern` connects here, and the state shared with the control
+//! socket.
+//!
+//! QEMU is the client (`-chardev socket,host=127.0.0.1,port=N,reconnect-ms=...` without
+//! `server=on`), so the simulator listens and serves one connection at a time; when QEMU goes
+//! away it waits for the next one. Requests are handled strictly in arrival order, one at a time,
+//! and every write to QEMU happens under the state lock, so control commands injected from the
+//! control socket (ATN) never split a response frame.
+
+use crate::bmc::Bmc;
+use crate::fault::{Action, Corruption, Fault};
+use crate::frame::{self, ctrl, Decoder, Frame};
+use crate::hexlog::HexLog;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Link-level counters reported by `stats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WireStats {
+    /// Connections accepted.
+    pub connections: u64,
+    /// Request frames received.
+    pub requests: u64,
+    /// Response frames sent (damaged ones included).
+    pub replies: u64,
+    /// Control commands received.
+    pub ctrl_in: u64,
+    /// Control commands sent.
+    pub ctrl_out: u64,
+    /// Frames rejected (checksum, escape, length).
+    pub bad_frames: u64,
+    /// Requests a fault swallowed (silence, drop).
+    pub ignored: u64,
+}
+
+/// Everything the QEMU link and the control socket share.
+pub struct State {
+    /// The simulated BMC.
+    pub bmc: Bmc,
+    /// Active fault.
+    pub fault: Fault,
+    /// Write half of the current QEMU connection.
+    pub conn: Option<TcpStream>,
+    /// Link counters.
+    pub wire: WireStats,
+    /// Protocol version QEMU announced (`FF vv A1`).
+    pub qemu_version: Option<u8>,
+    /// Capabilities QEMU announced (`08 cc A1`).
+    pub qemu_caps: Option<u8>,
+}
+
+impl State {
+    /// Sends raw bytes to QEMU. Without a connection this is a no-op that returns `false`; a
+    /// write error drops the connection (the reader notices and waits for a new one).
+    pub fn send_bytes(&mut self, bytes: &[u8], log: &HexLog) -> bool {
+        let Some(conn) = self.conn.as_mut() else {
+            return false;
+        };
+        match conn.write_all(bytes).and_then(|_| conn.flush()) {
+            Ok(()) => true,
+            Err(e) => {
+                log.line(format!("write to QEMU failed, dropping connection: {e}"));
+                eprintln!("ripmi-bmcsim: write to QEMU failed, dropping connection: {e}");
+                if let Some(c) = self.conn.take() {
+                    let _ = c.shutdown(Shutdown::Both);
+                }
+                false
+            }
+        }
+    }
+
+    /// Sends each byte of `codes` as one control command (`xx A1`).
+    pub fn send_ctrl(&mut self, codes: &[u8], log: &HexLog) {
+        for &c in codes {
+            if self.conn.is_none() {
+                log.line(format!("-> ctrl {c:02x} (not connected, dropped)"));
+                continue;
+            }
+            log.line(format!("-> ctrl {c:02x} ({})", ctrl_name(c)));
+            if self.send_bytes(&frame::encode_ctrl(&[c]), log) {
+                self.wire.ctrl_out += 1;
+            }
+        }
+    }
+}
+
+/// A readable name for a control command code.
+pub fn ctrl_name(c: u8) -> &'static str {
+    match c {
+        ctrl::NOATTN => "clear ATN",
+        ctrl::ATTN => "ATN",
+        ctrl::ATTN_IRQ => "ATN+IRQ",
+        ctrl::POWEROFF => "power off",
+        ctrl::RESET => "reset",
+        ctrl::ENABLE_IRQ => "enable IRQ",
+        ctrl::DISABLE_IRQ => "disable IRQ",
+        ctrl::SEND_NMI => "NMI",
+        ctrl::CAPABILITIES => "capabilities",
+        ctrl::FORCEOFF => "graceful shutdown",
+        ctrl::VERSION => "version",
+        _ => "unknown",
+    }
+}
+
+/// State plus the things that never change after start-up.
+pub struct Shared {
+    state: Mutex<State>,
+    /// Set by `quit` or a signal; `main` polls it.
+    pub shutdown: AtomicBool,
+    /// The request/response log.
+    pub log: HexLog,
+    /// The TCP port actually bound.
+    pub port: u16,
+}
+
+impl Shared {
+    /// Shared state around `bmc`.
+    pub fn new(bmc: Bmc, log: HexLog, port: u16) -> Shared {
+        Shared {
+            state: Mutex::new(State {
+                bmc,
+                fault: Fault::default(),
+                conn: None,
+                wire: WireStats::default(),
+                qemu_version: None,
+                qemu_caps: None,
+            }),
+            shutdown: AtomicBool::new(false),
+            log,
+            port,
+        }
+    }
+
+    /// Locks the state. A panic in another thread does not make the state unusable.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Asks the process to exit.
+    pub fn request_shutdown(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether an exit was requested.
+    pub fn shutting_down(&self) -> bool {
+        self.shutdown.load(Ordering::SeqCst)
+    }
+}
+
+/// Accepts QEMU connections forever, serving one at a time. Runs on its own thread.
+pub fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
+    for stream in listener.incoming() {
+        if shared.shutting_down() {
+            return;
+        }
+        match stream {
+            Ok(s) => {
+                let peer = s
+                    .peer_addr()
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|_| "?".into());
+                shared.log.line(format!("QEMU connected from {peer}"));
+                if let Err(e) = handle_conn(s, &shared) {
+                    eprintln!("ripmi-bmcsim: QEMU connection from {peer} failed: {e}");
+                    shared.log.line(format!("connection error: {e}"));
+                }
+                shared.log.line(format!("QEMU {peer} disconnected"));
+            }
+            Err(e) => {
+                eprintln!("ripmi-bmcsim: accept on the QEMU port failed: {e}");
+                thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+/// Serves one QEMU connection until EOF, an error, or a `disconnect` fault.
+fn handle_conn(stream: TcpStream, shared: &Shared) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let writer = stream.try_clone()?;
+    {
+        let mut st = shared.lock();
+        if let Some(old) = st.conn.replace(writer) {
+            let _ = old.shutdown(Shutdown::Both);
+        }
+        st.wire.connections += 1;
+        let codes = st.bmc.on_connect();
+        st.send_ctrl(&codes, &shared.log);
+    }
+    let result = read_loop(&stream, shared);
+    let mut st = shared.lock();
+    if let Some(c) = st.conn.take() {
+        let _ = c.shutdown(Shutdown::Both);
+    }
+    result
+}
+
+fn read_loop(mut stream: &TcpStream, shared: &Shared) -> io::Result<()> {
+    let mut dec = Decoder::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        for item in dec.feed(&buf[..n]) {
+            match item {
+                Ok(Frame::Ctrl(bytes)) => handle_qemu_ctrl(shared, &bytes),
+                Ok(Frame::Msg(body)) => {
+                    if !handle_request(shared, &body) {
+                        shared.log.line("fault: closing the QEMU connection");
+                        return Ok(());
+                    }
+                }
+                Err(e) => {
+                    shared.lock().wire.bad_frames += 1;
+                    shared.log.line(format!("<- bad frame: {e}"));
+                }
+            }
+        }
+    }
+}
+
+/// Handles a control command from QEMU (version, capabilities, machine reset).
+fn handle_qemu_ctrl(shared: &Shared, bytes: &[u8]) {
+    let mut st = shared.lock();
+    st.wire.ctrl_in += 1;
+    let arg = bytes.get(1).copied();
+    shared.log.line(format!(
+        "<- ctrl {} ({})",
+        frame::hex(bytes),
+        ctrl_name(bytes[0])
+    ));
+    match bytes[0] {
+        ctrl::VERSION => st.qemu_version = arg,
+        ctrl::CAPABILITIES => st.qemu_caps = arg,
+        ctrl::RESET => {
+            let codes = st.bmc.host_reset();
+            st.send_ctrl(&codes, &shared.log);
+        }
+        _ => {}
+    }
+}
+
+/// Junk sent in place of a response by the `garbage` fault: no valid frame can be decoded from
+/// it (its checksum is wrong), so QEMU discards it.
+const GARBAGE: [u8; 6] = [0x55, 0xAA, 0xBA, 0x13, 0x37, frame::MSG_END];
+
+/// Handles one request frame body (`seq, netfn<<2|lun, cmd, data...`). Returns `false` when the
+/// connection must be closed.
+fn handle_request(shared: &Shared, body: &[u8]) -> bool {
+    let log = &shared.log;
+    if body.len() < 3 {
+        shared.lock().wire.bad_frames += 1;
+        log.line(format!("<- request too short: {}", frame::hex(body)));
+        return true;
+    }
+    let (seq, nf, lun, cmd, data) = (body[0], body[1] >> 2, body[1] & 3, body[2], &body[3..]);
+    log.line(format!(
+        "<- req seq={seq:02x} netfn={nf:02x} lun={lun} cmd={cmd:02x} data=[{}]",
+        frame::hex(data)
+    ));
+    let action = {
+        let mut st = shared.lock();
+        st.wire.requests += 1;
+        st.fault.next_action()
+    };
+    let (delay_ms, corruption, force_cc) = match action {
+        Action::Ignore => {
+            shared.lock().wire.ignored += 1;
+            log.line("   fault: not answered");
+            return true;
+        }
+        Action::Disconnect => return false,
+        Action::Answer {
+            delay_ms,
+            corruption,
+            force_cc,
+        } => (delay_ms, corruption, force_cc),
+    };
+    if delay_ms > 0 {
+        log.line(format!("   fault: answering in {delay_ms} ms"));
+        thread::sleep(Duration::from_millis(delay_ms));
+    }
+    let mut st = shared.lock();
+    let mut reply = st.bmc.handle(nf, lun, cmd, data, Instant::now());
+    if let Some(c) = force_cc {
+        reply.cc = c;
+        reply.data.clear();
+    }
+    st.send_ctrl(&reply.ctrl, log);
+    let mut rsp = vec![seq, ((nf | 1) << 2) | lun, cmd, reply.cc];
+    rsp.extend(&reply.data);
+    let wire = match corruption {
+        Corruption::None => frame::encode_msg(&rsp),
+        Corruption::BadChecksum => {
+            frame::encode_msg_with_checksum(&rsp, crate::ipmi::checksum(&rsp).wrapping_add(1))
+        }
+        Corruption::Garbage => GARBAGE.to_vec(),
+    };
+    let note = match corruption {
+        Corruption::None => "",
+        Corruption::BadChecksum => " (fault: bad checksum)",
+        Corruption::Garbage => " (fault: replaced by garbage)",
+    };
+    log.line(format!(
+        "-> rsp seq={seq:02x} cc={:02x} data=[{}]{note}",
+        reply.cc,
+        frame::hex(&reply.data)
+    ));
+    if st.send_bytes(&wire, log) {
+        st.wire.replies += 1;
+    }
+    true
+}

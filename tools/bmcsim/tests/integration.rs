@@ -1,0 +1,362 @@
+//! End-to-end tests of the `ripmi-bmcsim` binary: a TCP client plays QEMU's `ipmi-bmc-extern`
+//! (framed requests, control commands) while the control socket drives the simulator.
+
+use ripmi_bmcsim::frame::{self, Decoder, Frame};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running simulator, killed on drop.
+struct Sim {
+    child: Child,
+    port: u16,
+    control: PathBuf,
+}
+
+impl Sim {
+    fn start(name: &str, extra: &[&str]) -> Sim {
+        let control =
+            std::env::temp_dir().join(format!("bmcsim-{}-{}.sock", name, std::process::id()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ripmi-bmcsim"))
+            .args(["--port", "0", "--control"])
+            .arg(&control)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn ripmi-bmcsim");
+        let mut banner = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut banner)
+            .expect("banner");
+        // "ripmi-bmcsim: listening on 127.0.0.1:PORT control PATH"
+        let port = banner
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("127.0.0.1:"))
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in banner {banner:?}"));
+        Sim {
+            child,
+            port,
+            control,
+        }
+    }
+
+    fn ctl(&self) -> Ctl {
+        let s = UnixStream::connect(&self.control).expect("connect control socket");
+        Ctl {
+            w: s.try_clone().unwrap(),
+            r: BufReader::new(s),
+        }
+    }
+
+    fn qemu(&self) -> Qemu {
+        let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect as QEMU");
+        s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        let mut q = Qemu {
+            s,
+            dec: Decoder::new(),
+            pending: Vec::new(),
+        };
+        // What QEMU sends on connect: version 1, capabilities IRQ|ATTN|power|reset|NMI.
+        q.s.write_all(&[0xFF, 0x01, 0xA1, 0x08, 0x1F, 0xA1])
+            .unwrap();
+        q
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.control);
+    }
+}
+
+/// A control socket connection.
+struct Ctl {
+    w: UnixStream,
+    r: BufReader<UnixStream>,
+}
+
+impl Ctl {
+    /// Sends a command, returns all lines including the final status line.
+    fn cmd(&mut self, line: &str) -> Vec<String> {
+        writeln!(self.w, "{line}").unwrap();
+        let mut out = Vec::new();
+        loop {
+            let mut l = String::new();
+            assert!(
+                self.r.read_line(&mut l).unwrap() > 0,
+                "control EOF after {line}"
+            );
+            let l = l.trim_end().to_string();
+            let done = l.starts_with("ok") || l.starts_with("err");
+            out.push(l);
+            if done {
+                return out;
+            }
+        }
+    }
+
+    fn ok(&mut self, line: &str) -> String {
+        let lines = self.cmd(line);
+        let last = lines.last().unwrap();
+        assert!(last.starts_with("ok"), "{line}: {lines:?}");
+        last.clone()
+    }
+}
+
+/// The QEMU side of the link.
+struct Qemu {
+    s: TcpStream,
+    dec: Decoder,
+    pending: Vec<Frame>,
+}
+
+impl Qemu {
+    fn send(&mut self, seq: u8, netfn: u8, cmd: u8, data: &[u8]) {
+        let mut body = vec![seq, netfn << 2, cmd];
+        body.extend(data);
+        self.s.write_all(&frame::encode_msg(&body)).unwrap();
+    }
+
+    /// Next frame within `ms` milliseconds.
+    fn next(&mut self, ms: u64) -> Option<Frame> {
+        let deadline = Instant::now() + Duration::from_millis(ms);
+        loop {
+            if !self.pending.is_empty() {
+                return Some(self.pending.remove(0));
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            let mut buf = [0u8; 512];
+            match self.s.read(&mut buf) {
+                Ok(0) => return None,
+                Ok(n) => {
+                    for f in self.dec.feed(&buf[..n]) {
+                        self.pending
+                            .push(f.expect("valid frame from the simulator"));
+                    }
+                }
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+    }
+
+    /// Control commands and then the response to the request with `seq`.
+    fn reply(&mut self, seq: u8) -> (Vec<u8>, Vec<u8>) {
+        let mut ctrls = Vec::new();
+        loop {
+            match self.next(2000).expect("reply") {
+                Frame::Ctrl(c) => ctrls.extend(c),
+                Frame::Msg(m) => {
+                    assert_eq!(m[0], seq, "sequence echoed");
+                    return (ctrls, m);
+                }
+            }
+        }
+    }
+
+    fn request(&mut self, seq: u8, netfn: u8, cmd: u8, data: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        self.send(seq, netfn, cmd, data);
+        self.reply(seq)
+    }
+}
+
+#[test]
+fn qemu_link_and_control_socket_end_to_end() {
+    let sim = Sim::start("e2e", &[]);
+    let mut ctl = sim.ctl();
+    let mut q = sim.qemu();
+    assert_eq!(ctl.ok("wait connected 2000"), "ok");
+
+    // Get Device ID: seq echoed, netfn 7, cmd 1, cc 0, QEMU-sim fields.
+    let (c, m) = q.request(0x01, 0x06, 0x01, &[]);
+    assert!(c.is_empty());
+    assert_eq!(
+        m,
+        [0x01, 0x1c, 0x01, 0x00, 0x20, 0x00, 0x00, 0x00, 0x02, 0x07, 0, 0, 0, 0, 0]
+    );
+
+    // The handshake was seen.
+    let stats = ctl.ok("stats");
+    assert!(stats.contains("qemu_version=01"), "{stats}");
+    assert!(stats.contains("qemu_caps=1f"), "{stats}");
+
+    // Set Global Enables 07: the IRQ enable control command precedes the response.
+    let (c, m) = q.request(0x02, 0x06, 0x2e, &[0x07]);
+    assert_eq!(c, [0x05]);
+    assert_eq!(m, [0x02, 0x1c, 0x2e, 0x00]);
+
+    // A sequence byte that needs escaping (0xA0) is echoed.
+    let (_, m) = q.request(0xA0, 0x06, 0x31, &[]);
+    assert_eq!(m, [0xA0, 0x1c, 0x31, 0x00, 0x00]);
+
+    // Inject from the control socket: ATN+IRQ arrives unsolicited.
+    assert_eq!(
+        ctl.ok("inject 0 40 30 5 01 02 seq=7"),
+        "ok id=1 seq=07 queued=1"
+    );
+    assert_eq!(q.next(2000), Some(Frame::Ctrl(vec![0x02])));
+    let (_, m) = q.request(0x03, 0x06, 0x31, &[]);
+    assert_eq!(m, [0x03, 0x1c, 0x31, 0x00, 0x01]);
+
+    // Get Message: the reference layout, and ATN cleared as the queue drains.
+    let (c, m) = q.request(0x04, 0x06, 0x33, &[]);
+    assert_eq!(c, [0x00]);
+    assert_eq!(
+        m,
+        [0x04, 0x1c, 0x33, 0x00, 0x00, 0xc2, 0x1e, 0x40, 0x1c, 0x05, 0x01, 0x02, 0x9c]
+    );
+    let (_, m) = q.request(0x05, 0x06, 0x33, &[]);
+    assert_eq!(m, [0x05, 0x1c, 0x33, 0x80]);
+    assert_eq!(ctl.ok("wait drained 100"), "ok 0");
+
+    // LAN channel 1.
+    ctl.ok("inject 1 81 30 7 aa seq=5 rqlun=1 handle=11");
+    assert_eq!(q.next(2000), Some(Frame::Ctrl(vec![0x02])));
+    let (_, m) = q.request(0x06, 0x06, 0x33, &[]);
+    assert_eq!(
+        &m[3..],
+        [0x00, 0x41, 0x11, 0x20, 0xc2, 0x1e, 0x81, 0x15, 0x07, 0xaa, 0xb9]
+    );
+
+    // Send Message from the host is recorded with its channel.
+    let answer = [0x00, 0x40, 0xc4, 0xfc, 0x20, 0x22, 0x06, 0xc1, 0xf7];
+    let (_, m) = q.request(0x07, 0x06, 0x34, &answer);
+    assert_eq!(m, [0x07, 0x1c, 0x34, 0x00]);
+    assert_eq!(ctl.ok("wait sent 1 1000"), "ok 1");
+    assert_eq!(
+        ctl.cmd("sent"),
+        [
+            "0 00 40 c4 fc 20 22 06 c1 f7".to_string(),
+            "ok 1".to_string()
+        ]
+    );
+    assert_eq!(ctl.ok("clear"), "ok 1");
+    assert_eq!(ctl.ok("count 06 34"), "ok 1");
+
+    // Get Channel Info for the channel scan.
+    let (_, m) = q.request(0x08, 0x06, 0x42, &[0x01]);
+    assert_eq!(
+        &m[3..],
+        [0x00, 0x01, 0x04, 0x01, 0x80, 0xf2, 0x1b, 0x00, 0x00, 0x00]
+    );
+    ctl.ok("media 1 ipmb");
+    let (_, m) = q.request(0x09, 0x06, 0x42, &[0x01]);
+    assert_eq!(m[5], 0x01);
+    let (_, m) = q.request(0x0a, 0x06, 0x42, &[0x05]);
+    assert_eq!(&m[3..], [0xCC]);
+
+    // Unknown command.
+    let (_, m) = q.request(0x0b, 0x2c, 0x01, &[0x00]);
+    assert_eq!(m, [0x0b, 0xb4, 0x01, 0xC1]);
+
+    // QEMU reports a machine reset: interrupts are disabled again.
+    q.s.write_all(&[0x04, 0xA1]).unwrap();
+    assert_eq!(q.next(2000), Some(Frame::Ctrl(vec![0x06])));
+
+    // Faults: silence, then a forced completion code, then a delay.
+    ctl.ok("fault drop");
+    q.send(0x0c, 0x06, 0x01, &[]);
+    assert_eq!(q.next(300), None, "dropped request is not answered");
+    let (_, m) = q.request(0x0d, 0x06, 0x01, &[]);
+    assert_eq!(m[3], 0x00, "back to normal after one");
+    ctl.ok("fault cc c0 count=1");
+    let (_, m) = q.request(0x0e, 0x06, 0x01, &[]);
+    assert_eq!(m, [0x0e, 0x1c, 0x01, 0xc0]);
+    ctl.ok("fault delay 300 count=1");
+    let t = Instant::now();
+    let (_, m) = q.request(0x0f, 0x06, 0x01, &[]);
+    assert!(t.elapsed() >= Duration::from_millis(300));
+    assert_eq!(m[3], 0x00);
+
+    // A bad checksum from "QEMU" is counted and ignored.
+    q.s.write_all(&frame::encode_msg_with_checksum(&[0x10, 0x18, 0x01], 0x00))
+        .unwrap();
+    assert_eq!(q.next(200), None);
+    assert!(ctl.ok("stats").contains("bad_frames=1"));
+
+    // The ctl subcommand of the binary talks to the same socket.
+    let out = Command::new(env!("CARGO_BIN_EXE_ripmi-bmcsim"))
+        .arg("ctl")
+        .arg(&sim.control)
+        .args(["queue"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok 0\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_ripmi-bmcsim"))
+        .arg("ctl")
+        .arg(&sim.control)
+        .args(["media", "99", "lan"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "err status exits 1");
+
+    // quit: the process exits and removes its socket.
+    assert_eq!(ctl.cmd("quit"), ["ok bye"]);
+    let mut sim = sim;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(status) = sim.child.try_wait().unwrap() {
+            assert!(status.success());
+            break;
+        }
+        assert!(Instant::now() < deadline, "simulator did not exit on quit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!sim.control.exists());
+}
+
+#[test]
+fn reconnect_resynchronises_and_disconnect_fault_closes() {
+    let sim = Sim::start("reconnect", &["--media", "3=lan", "--set", "device_id=21"]);
+    let mut ctl = sim.ctl();
+    {
+        let mut q = sim.qemu();
+        let (c, m) = q.request(0x01, 0x06, 0x2e, &[0x01]);
+        assert_eq!((c, m[3]), (vec![0x05], 0x00));
+        let (_, m) = q.request(0x02, 0x06, 0x01, &[]);
+        assert_eq!(m[4], 0x21, "--set applied");
+        let (_, m) = q.request(0x03, 0x06, 0x42, &[0x03]);
+        assert_eq!(m[5], 0x04, "--media applied");
+        ctl.ok("fault disconnect");
+        q.send(0x04, 0x06, 0x01, &[]);
+        assert_eq!(q.next(1000), None, "connection closed");
+    }
+    // A message queued while QEMU is away is announced when it comes back, after the IRQ enable.
+    ctl.ok("inject 0 40 30 5");
+    let mut q = sim.qemu();
+    assert_eq!(q.next(2000), Some(Frame::Ctrl(vec![0x05])));
+    assert_eq!(q.next(2000), Some(Frame::Ctrl(vec![0x02])));
+    let (_, m) = q.request(0x05, 0x06, 0x33, &[]);
+    assert_eq!(m[3], 0x00);
+    assert!(ctl.ok("stats").contains("connections=2"));
+}
+
+#[test]
+fn sigterm_exits_cleanly() {
+    let mut sim = Sim::start("sigterm", &[]);
+    let pid = sim.child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(status) = sim.child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "simulator ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!sim.control.exists());
+}
