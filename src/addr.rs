@@ -57,8 +57,11 @@ pub(crate) enum Errno {
     AfNoSupport,
     /// `EAGAIN`: all 64 sequence numbers are in use.
     Again,
-    /// `EBUSY`: the BMC is being reset (maintenance mode), so no request may be sent.
+    /// `EBUSY`: the BMC is being reset (maintenance mode), so no request may be sent; or a
+    /// command registration overlaps another.
     Busy,
+    /// `ENOENT`: a command unregistration matched nothing of the caller's.
+    NoEnt,
 }
 
 /// An IPMB address: a controller on an IPMB channel (`struct ipmi_ipmb_addr`).

@@ -7,6 +7,9 @@
 
 // Explicit paths: the host test crate includes this file with `#[path]`, which would otherwise
 // look for the children beside it rather than in `kcs/`.
+#[path = "kcs/io.rs"]
+#[cfg(MODULE)]
+pub(crate) mod io;
 #[path = "kcs/model.rs"]
 pub(crate) mod model;
 #[path = "kcs/sm.rs"]

@@ -26,10 +26,18 @@
 use kernel::prelude::*;
 
 mod addr;
+mod device;
+mod devintf;
+mod handler;
 mod kcs;
 mod message;
+mod platform;
+mod receivers;
 mod seq;
 mod si;
+mod timer;
+mod uapi;
+mod user;
 
 module! {
     type: Ripmi,
@@ -65,11 +73,36 @@ module! {
     },
 }
 
-/// The loaded module: owns every registration, dropped in reverse order on unload.
-struct Ripmi;
+/// The module parameters, as probe uses them.
+#[derive(Clone, Copy)]
+pub(crate) struct Params {
+    pub(crate) ports: u64,
+    pub(crate) regspacing: u32,
+    pub(crate) irq: u32,
+    pub(crate) devnum: u32,
+    pub(crate) max_users: usize,
+    pub(crate) max_msgs: usize,
+}
+
+/// Reads the module parameters.
+pub(crate) fn params() -> Params {
+    Params {
+        ports: module_parameters::ports.value(),
+        regspacing: module_parameters::regspacing.value(),
+        irq: module_parameters::irq.value(),
+        devnum: module_parameters::devnum.value(),
+        max_users: module_parameters::max_users.value() as usize,
+        max_msgs: module_parameters::max_msgs_per_user.value() as usize,
+    }
+}
+
+/// The loaded module: owns the platform driver (and through it every bound BMC).
+struct Ripmi {
+    _driver: Pin<KBox<platform::Driver>>,
+}
 
 impl kernel::Module for Ripmi {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
         pr_info!(
             "loaded (ports={:#x} regspacing={} irq={} devnum={} max_users={} max_msgs_per_user={})\n",
             module_parameters::ports.value(),
@@ -79,7 +112,9 @@ impl kernel::Module for Ripmi {
             module_parameters::max_users.value(),
             module_parameters::max_msgs_per_user.value(),
         );
-        Ok(Ripmi)
+        Ok(Ripmi {
+            _driver: platform::Driver::register(module)?,
+        })
     }
 }
 

@@ -8,6 +8,8 @@
 pub mod addr;
 #[path = "../../src/kcs.rs"]
 pub mod kcs;
+#[path = "../../src/receivers.rs"]
+pub mod receivers;
 #[path = "../../src/message.rs"]
 pub mod message;
 #[path = "../../src/seq.rs"]

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One bound KCS BMC: its I/O region, IRQ, message handler and `/dev/ipmiN`, brought up at
+//! probe and torn down in reverse order on unbind.
+//!
+//! C counterparts: `try_smi_init()` and `cleanup_one_si()` in
+//! [`ipmi_si_intf.c`](srctree/drivers/char/ipmi/ipmi_si_intf.c), `try_get_dev_id()`, and the
+//! interface registration of `ipmi_register_smi()`.
+
+use kernel::{
+    prelude::*,
+    sync::Arc,
+    time::{delay::fsleep, Delta},
+};
+
+use crate::devintf::MiscDev;
+use crate::handler::Interface;
+use crate::kcs::io::{IoRegion, IrqRegistration, PortIo};
+use crate::si::{Next, Si, SiOutput};
+
+/// How long probe waits for the BMC to answer Get Device ID, and for the channel scan.
+const PROBE_TIMEOUT_MS: u32 = 5000;
+/// Get Device ID attempts at probe (C `GET_DEVICE_ID_MAX_RETRY`).
+const GET_DEVICE_ID_TRIES: u32 = 5;
+
+/// Where a KCS interface is and how to drive it.
+pub(crate) struct KcsConfig {
+    /// The data register's I/O port.
+    pub(crate) port: u64,
+    /// The distance to the status register.
+    pub(crate) spacing: u32,
+    /// The IRQ, 0 for none (polled).
+    pub(crate) irq: u32,
+    /// The N of `/dev/ipmiN`.
+    pub(crate) devnum: u32,
+    /// `max_users`.
+    pub(crate) max_users: usize,
+    /// `max_msgs_per_user`.
+    pub(crate) max_msgs: usize,
+}
+
+/// A bound BMC.
+///
+/// The fields are torn down in [`Drop`] in this order: the device node (no new opens), the
+/// handler's I/O (`shutdown`), the IRQ, and last the I/O region.
+pub(crate) struct KcsDevice {
+    misc: Option<Pin<KBox<MiscDev>>>,
+    irq: Option<IrqRegistration<Interface>>,
+    iface: Arc<Interface>,
+    // Declared last: released after everything that uses the ports.
+    _region: IoRegion,
+}
+
+impl KcsDevice {
+    /// Probes the BMC at `cfg` and brings the interface up.
+    pub(crate) fn probe(cfg: &KcsConfig) -> Result<Self> {
+        let region = IoRegion::request(cfg.port, cfg.spacing)?;
+        let mut regs = region.ports();
+        let mut si = Si::new(false);
+        if !si.detect(&mut regs) {
+            pr_err!("no KCS interface answers at {:#x}\n", region.start());
+            return Err(ENODEV);
+        }
+        let id = get_device_id(&mut si, &mut regs)?;
+        pr_info!(
+            "KCS BMC at {:#x}, irq {}: device id {:#x}, revision {}, firmware {}.{:02x}, IPMI {}.{}, manufacturer {:#08x}, product {:#06x}\n",
+            region.start(),
+            cfg.irq,
+            id.device_id,
+            id.revision,
+            id.fw_major,
+            id.fw_minor,
+            id.ipmi_version & 0xf,
+            id.ipmi_version >> 4,
+            id.manufacturer,
+            id.product
+        );
+
+        // With an IRQ: if the line cannot be had, run polled, as C does.
+        let (iface, irq) = if cfg.irq != 0 {
+            let iface = Interface::new(regs, true, cfg.max_users, cfg.max_msgs)?;
+            // SAFETY: `iface` is kept alive by `KcsDevice::iface`, which is dropped after `irq`.
+            match unsafe { IrqRegistration::request(cfg.irq, &*iface) } {
+                Ok(reg) => (iface, Some(reg)),
+                Err(e) => {
+                    pr_warn!("cannot claim irq {} ({:?}), running polled\n", cfg.irq, e);
+                    (
+                        Interface::new(regs, false, cfg.max_users, cfg.max_msgs)?,
+                        None,
+                    )
+                }
+            }
+        } else {
+            (
+                Interface::new(regs, false, cfg.max_users, cfg.max_msgs)?,
+                None,
+            )
+        };
+        let mut dev = KcsDevice {
+            misc: None,
+            irq,
+            iface,
+            _region: region,
+        };
+        dev.iface.start()?;
+        let mut waited = 0;
+        while !dev.iface.channels_ready() {
+            if waited >= PROBE_TIMEOUT_MS {
+                pr_err!("the channel scan did not finish\n");
+                return Err(ETIMEDOUT);
+            }
+            fsleep(Delta::from_millis(2));
+            waited += 2;
+        }
+        log_channels(&dev.iface);
+        let misc = MiscDev::register(dev.iface.clone(), cfg.devnum)?;
+        pr_info!(
+            "/dev/{} ready ({})\n",
+            misc.name().to_str().unwrap_or("ipmi?"),
+            if dev.irq.is_some() {
+                "interrupt driven"
+            } else {
+                "polled"
+            }
+        );
+        dev.misc = Some(misc);
+        Ok(dev)
+    }
+}
+
+impl Drop for KcsDevice {
+    fn drop(&mut self) {
+        self.misc.take();
+        self.iface.shutdown();
+        self.irq.take();
+        let s = self.iface.stats();
+        pr_info!(
+            "removed: sent {}, responses {}, timeouts {}, events {}, commands {} ({} unhandled), dropped {}\n",
+            s.sent, s.responses, s.timeouts, s.events, s.commands, s.unhandled_commands, s.dropped
+        );
+    }
+}
+
+/// The fields of a Get Device ID response that probe logs.
+struct DeviceId {
+    device_id: u8,
+    revision: u8,
+    fw_major: u8,
+    fw_minor: u8,
+    ipmi_version: u8,
+    manufacturer: u32,
+    product: u16,
+}
+
+/// Asks the BMC for its Device ID, polling the SI from process context (C `try_get_dev_id()`).
+fn get_device_id(si: &mut Si, regs: &mut PortIo) -> Result<DeviceId> {
+    for _ in 0..GET_DEVICE_ID_TRIES {
+        let mut rsp = [0u8; 20];
+        let mut rsp_len = 0;
+        let mut sink = |out: SiOutput<'_>| {
+            if let SiOutput::Response(r) = out {
+                let n = r.len().min(rsp.len());
+                rsp[..n].copy_from_slice(&r[..n]);
+                rsp_len = n;
+            }
+        };
+        let mut next = si
+            .enqueue(regs, &[0x06 << 2, 0x01], &mut sink)
+            .map_err(|_| EIO)?;
+        let mut waited_us = 0u32;
+        while waited_us < PROBE_TIMEOUT_MS * 1000 && !matches!(next, Next::Idle | Next::Hosed) {
+            let step = if next == Next::Now { 0 } else { 1000 };
+            if step > 0 {
+                fsleep(Delta::from_micros(step.into()));
+            }
+            waited_us += step.max(1);
+            next = si.event(regs, step, &mut sink);
+        }
+        // [netfn, cmd, cc, device id, revision, fw1, fw2, ipmi version, support, mfg(3), prod(2)]
+        if rsp_len >= 14 && rsp[2] == 0 {
+            return Ok(DeviceId {
+                device_id: rsp[3],
+                revision: rsp[4] & 0xf,
+                fw_major: rsp[5] & 0x7f,
+                fw_minor: rsp[6],
+                ipmi_version: rsp[7],
+                manufacturer: u32::from_le_bytes([rsp[9], rsp[10], rsp[11], 0]),
+                product: u16::from_le_bytes([rsp[12], rsp[13]]),
+            });
+        }
+    }
+    pr_err!("the BMC did not answer Get Device ID\n");
+    Err(ENODEV)
+}
+
+/// Logs what the channel scan found.
+fn log_channels(iface: &Interface) {
+    for (chan, medium) in iface.media().iter().enumerate() {
+        if let Some(m) = medium {
+            pr_info!("channel {}: medium {:#x}\n", chan, m);
+        }
+    }
+}

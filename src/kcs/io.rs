@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KCS port I/O, I/O-region reservation and IRQ wiring: the hardware edge of the KCS driver.
+//!
+//! The kernel crate has no `inb`/`outb` (they are static inline C), so they are `asm!` here.
+//! C counterparts: `port_inb()`/`port_outb()` and `port_setup()` in
+//! [`ipmi_si_port_io.c`](srctree/drivers/char/ipmi/ipmi_si_port_io.c), and the IRQ handling of
+//! [`ipmi_si_intf.c`](srctree/drivers/char/ipmi/ipmi_si_intf.c).
+
+use core::arch::asm;
+
+use kernel::{bindings, prelude::*};
+
+use super::sm::KcsRegisters;
+
+/// The two KCS registers of a reserved I/O region.
+///
+/// # Invariants
+///
+/// `data` and `status` lie inside an I/O port region reserved by an [`IoRegion`] that outlives
+/// every use of this value (the interface owns both and drops the region last).
+#[derive(Clone, Copy)]
+pub(crate) struct PortIo {
+    data: u16,
+    status: u16,
+}
+
+/// Reads one byte from an I/O port.
+///
+/// # Safety
+///
+/// `port` must belong to a region this driver reserved.
+unsafe fn inb(port: u16) -> u8 {
+    let v: u8;
+    // SAFETY: `in` has no memory effects; the port is ours (caller).
+    unsafe {
+        asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    };
+    v
+}
+
+/// Writes one byte to an I/O port.
+///
+/// # Safety
+///
+/// `port` must belong to a region this driver reserved.
+unsafe fn outb(port: u16, v: u8) {
+    // SAFETY: `out` has no memory effects; the port is ours (caller).
+    unsafe {
+        asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags))
+    };
+}
+
+impl KcsRegisters for PortIo {
+    fn read_status(&mut self) -> u8 {
+        // SAFETY: The port is inside our region (type invariants).
+        unsafe { inb(self.status) }
+    }
+    fn read_data(&mut self) -> u8 {
+        // SAFETY: As above.
+        unsafe { inb(self.data) }
+    }
+    fn write_cmd(&mut self, v: u8) {
+        // SAFETY: As above.
+        unsafe { outb(self.status, v) }
+    }
+    fn write_data(&mut self, v: u8) {
+        // SAFETY: As above.
+        unsafe { outb(self.data, v) }
+    }
+}
+
+/// The two reserved KCS register ports (data and status/command); released on drop.
+///
+/// Each register is reserved on its own, one byte, as C `port_setup()` does: firmware often
+/// describes each register as its own resource, and one request spanning both would not nest.
+///
+/// # Invariants
+///
+/// `start` and `start + spacing` are each reserved in `ioport_resource` by this value.
+pub(crate) struct IoRegion {
+    start: u16,
+    spacing: u16,
+}
+
+/// Reserves one I/O port, or returns false if it is taken.
+fn request_port(port: u16) -> bool {
+    // SAFETY: `ioport_resource` is the kernel's root I/O resource, valid for the whole kernel
+    // lifetime; the name is a static C string.
+    let res = unsafe {
+        bindings::__request_region(
+            &raw mut bindings::ioport_resource,
+            port.into(),
+            1,
+            c"ripmi".as_char_ptr(),
+            0,
+        )
+    };
+    !res.is_null()
+}
+
+/// Releases one I/O port reserved by [`request_port`].
+fn release_port(port: u16) {
+    // SAFETY: The caller reserved the port with `request_port`.
+    unsafe { bindings::__release_region(&raw mut bindings::ioport_resource, port.into(), 1) };
+}
+
+impl IoRegion {
+    /// Reserves the KCS data register at `start` and the status register `spacing` bytes
+    /// further, or fails with `EBUSY` if another driver (such as `ipmi_si`) holds them.
+    pub(crate) fn request(start: u64, spacing: u32) -> Result<Self> {
+        let start = u16::try_from(start).map_err(|_| EINVAL)?;
+        let spacing = u16::try_from(spacing)
+            .ok()
+            .filter(|s| (1..=16).contains(s))
+            .ok_or(EINVAL)?;
+        let status = start.checked_add(spacing).ok_or(EINVAL)?;
+        if !request_port(start) {
+            pr_err!("I/O port {:#x} is in use (is ipmi_si loaded?)\n", start);
+            return Err(EBUSY);
+        }
+        if !request_port(status) {
+            release_port(start);
+            pr_err!("I/O port {:#x} is in use (is ipmi_si loaded?)\n", status);
+            return Err(EBUSY);
+        }
+        // INVARIANT: both ports were just reserved.
+        Ok(IoRegion { start, spacing })
+    }
+
+    /// The KCS registers inside this region.
+    pub(crate) fn ports(&self) -> PortIo {
+        // INVARIANT: both ports are reserved by this region, which the caller keeps alive while
+        // using them.
+        PortIo {
+            data: self.start,
+            status: self.start + self.spacing,
+        }
+    }
+
+    /// The data register's port.
+    pub(crate) fn start(&self) -> u16 {
+        self.start
+    }
+}
+
+impl Drop for IoRegion {
+    fn drop(&mut self) {
+        // Both were reserved by this value (type invariants).
+        release_port(self.start + self.spacing);
+        release_port(self.start);
+    }
+}
+
+/// Something that services an interrupt.
+pub(crate) trait IrqHandler: Sync {
+    /// Handles the interrupt; returns whether it was ours.
+    fn handle_irq(&self) -> bool;
+}
+
+/// A requested interrupt line, freed on drop.
+///
+/// # Invariants
+///
+/// `irq` was requested with `dev_id` pointing at a `T` that outlives this registration.
+pub(crate) struct IrqRegistration<T: IrqHandler> {
+    irq: u32,
+    dev_id: *const T,
+}
+
+// SAFETY: The registration only holds the line number and a pointer to a `Sync` handler.
+unsafe impl<T: IrqHandler> Send for IrqRegistration<T> {}
+// SAFETY: As above.
+unsafe impl<T: IrqHandler> Sync for IrqRegistration<T> {}
+
+/// The C entry point of the interrupt.
+///
+/// # Safety
+///
+/// `dev_id` is the pointer given to `request_threaded_irq` by [`IrqRegistration::request`].
+unsafe extern "C" fn irq_trampoline<T: IrqHandler>(
+    _irq: kernel::ffi::c_int,
+    dev_id: *mut kernel::ffi::c_void,
+) -> bindings::irqreturn_t {
+    // SAFETY: `dev_id` points at a live `T` until `free_irq` returns (type invariants).
+    let handler = unsafe { &*dev_id.cast::<T>() };
+    if handler.handle_irq() {
+        bindings::irqreturn::IRQ_HANDLED
+    } else {
+        bindings::irqreturn::IRQ_NONE
+    }
+}
+
+impl<T: IrqHandler> IrqRegistration<T> {
+    /// Requests `irq` (shared, as C `ipmi_si` does) for `handler`.
+    ///
+    /// # Safety
+    ///
+    /// `handler` must stay valid until the returned registration is dropped.
+    pub(crate) unsafe fn request(irq: u32, handler: &T) -> Result<Self> {
+        let dev_id = core::ptr::from_ref(handler);
+        // SAFETY: The trampoline matches the C signature; `dev_id` stays valid until `free_irq`
+        // (caller); the name is a static C string.
+        let ret = unsafe {
+            bindings::request_threaded_irq(
+                irq,
+                Some(irq_trampoline::<T>),
+                None,
+                bindings::IRQF_SHARED as _,
+                c"ripmi".as_char_ptr(),
+                dev_id.cast_mut().cast(),
+            )
+        };
+        kernel::error::to_result(ret)?;
+        // INVARIANT: requested with `dev_id`, which the caller keeps alive.
+        Ok(IrqRegistration { irq, dev_id })
+    }
+}
+
+impl<T: IrqHandler> Drop for IrqRegistration<T> {
+    fn drop(&mut self) {
+        // SAFETY: The line was requested with this `dev_id` (type invariants); `free_irq` waits
+        // for a running handler to finish.
+        unsafe { bindings::free_irq(self.irq, self.dev_id.cast_mut().cast()) };
+    }
+}

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The platform driver: binds ACPI `IPI0001` devices whose `_IFT` says KCS, and the device that
+//! module parameters describe (`ports=`, `irq=`, `regspacing=`).
+//!
+//! The kernel crate's platform abstraction exposes neither `dev_pm_ops` nor raw IO resources,
+//! so the `platform_driver` is registered through bindings here. C counterpart:
+//! [`ipmi_si_platform.c`](srctree/drivers/char/ipmi/ipmi_si_platform.c) and
+//! [`ipmi_si_hardcode.c`](srctree/drivers/char/ipmi/ipmi_si_hardcode.c).
+
+use kernel::{bindings, prelude::*, types::Opaque};
+
+use crate::device::{KcsConfig, KcsDevice};
+
+/// The driver's name; the `ports=` device is matched by it.
+const DRIVER_NAME: &CStr = c"ripmi";
+/// ACPI `_IFT` value of a KCS interface.
+const IFT_KCS: u64 = 1;
+
+/// Makes a C table usable as a `static`.
+#[repr(transparent)]
+struct AssertSync<T>(T);
+// SAFETY: Only used for read-only ID tables.
+unsafe impl<T> Sync for AssertSync<T> {}
+
+/// `IPI0001`, then the terminating zero entry.
+static ACPI_IDS: AssertSync<[bindings::acpi_device_id; 2]> = AssertSync([
+    bindings::acpi_device_id {
+        id: *b"IPI0001\0\0\0\0\0\0\0\0\0",
+        driver_data: 0,
+        cls: 0,
+        cls_msk: 0,
+    },
+    bindings::acpi_device_id {
+        id: [0; 16],
+        driver_data: 0,
+        cls: 0,
+        cls_msk: 0,
+    },
+]);
+
+/// The registered driver; unregistered on drop.
+///
+/// # Invariants
+///
+/// `drv` is registered with the driver core while this value exists.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Driver {
+    #[pin]
+    drv: Opaque<bindings::platform_driver>,
+    /// The device made from `ports=`, if any; unregistered before the driver.
+    manual: Option<ManualDevice>,
+}
+
+// SAFETY: The driver structure is only used by the driver core, which is thread-safe.
+unsafe impl Send for Driver {}
+// SAFETY: As above.
+unsafe impl Sync for Driver {}
+
+impl Driver {
+    /// Registers the driver, then the `ports=` device if the parameters name one.
+    pub(crate) fn register(module: &'static ThisModule) -> Result<Pin<KBox<Self>>> {
+        let params = crate::params();
+        let mut this = KBox::try_pin_init(
+            try_pin_init!(Driver {
+                // SAFETY: `slot` is valid for writes; every pointer stored is static.
+                drv <- Opaque::try_ffi_init(move |slot: *mut bindings::platform_driver| unsafe {
+                    slot.write(pin_init::zeroed());
+                    (*slot).probe = Some(probe_trampoline);
+                    (*slot).remove = Some(remove_trampoline);
+                    (*slot).driver.name = DRIVER_NAME.as_char_ptr();
+                    (*slot).driver.acpi_match_table = ACPI_IDS.0.as_ptr();
+                    kernel::error::to_result(bindings::__platform_driver_register(
+                        slot,
+                        module.as_ptr(),
+                        DRIVER_NAME.as_char_ptr(),
+                    ))
+                }),
+                manual: None,
+            }),
+            GFP_KERNEL,
+        )?;
+        if params.ports != 0 {
+            let dev = ManualDevice::register(params.ports, params.regspacing, params.irq)?;
+            // SAFETY: `manual` is not structurally pinned; the value is not moved.
+            unsafe { this.as_mut().get_unchecked_mut().manual = Some(dev) };
+        }
+        Ok(this)
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Driver {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: `manual` is not structurally pinned; nothing is moved out of `self`.
+        let this = unsafe { self.get_unchecked_mut() };
+        this.manual.take();
+        // SAFETY: The driver is registered (type invariants).
+        unsafe { bindings::platform_driver_unregister(this.drv.get()) };
+    }
+}
+
+/// A platform device made from `ports=`/`irq=`/`regspacing=`; unregistered on drop.
+struct ManualDevice {
+    pdev: *mut bindings::platform_device,
+}
+
+impl ManualDevice {
+    /// Registers a platform device named like the driver, with the KCS ports and IRQ.
+    fn register(port: u64, spacing: u32, irq: u32) -> Result<Self> {
+        let end = port.checked_add(spacing.into()).ok_or(EINVAL)?;
+        let mut res: [bindings::resource; 2] = pin_init::zeroed();
+        res[0].start = port;
+        res[0].end = end;
+        res[0].flags = bindings::IORESOURCE_IO as _;
+        res[0].name = DRIVER_NAME.as_char_ptr();
+        let mut num = 1;
+        if irq != 0 {
+            res[1].start = irq.into();
+            res[1].end = irq.into();
+            res[1].flags = bindings::IORESOURCE_IRQ as _;
+            res[1].name = DRIVER_NAME.as_char_ptr();
+            num = 2;
+        }
+        let info = bindings::platform_device_info {
+            name: DRIVER_NAME.as_char_ptr(),
+            id: bindings::PLATFORM_DEVID_NONE,
+            res: res.as_ptr(),
+            num_res: num,
+            ..Default::default()
+        };
+        // SAFETY: `info` and `res` are valid for the call; the core copies the resources.
+        let pdev = unsafe { bindings::platform_device_register_full(&info) };
+        let pdev = kernel::error::from_err_ptr(pdev)?;
+        Ok(ManualDevice { pdev })
+    }
+}
+
+impl Drop for ManualDevice {
+    fn drop(&mut self) {
+        // SAFETY: `pdev` was registered by `register`.
+        unsafe { bindings::platform_device_unregister(self.pdev) };
+    }
+}
+
+// SAFETY: The pointer is only handed back to the driver core.
+unsafe impl Send for ManualDevice {}
+// SAFETY: As above.
+unsafe impl Sync for ManualDevice {}
+
+/// Reads the ACPI `_IFT` (interface type) of `dev`, if it is an ACPI device.
+///
+/// # Safety
+///
+/// `dev` must be a valid, bound device.
+unsafe fn acpi_ift(dev: *mut bindings::device) -> Option<u64> {
+    // SAFETY: `dev` is valid (caller).
+    let fwnode = unsafe { (*dev).fwnode };
+    // SAFETY: `is_acpi_device_node` accepts any (possibly null) fwnode.
+    if fwnode.is_null() || !unsafe { bindings::is_acpi_device_node(fwnode) } {
+        return None;
+    }
+    // SAFETY: An ACPI device node is the `fwnode` field of a `struct acpi_device`.
+    let adev = unsafe { kernel::container_of!(fwnode, bindings::acpi_device, fwnode) };
+    let mut val: u64 = 0;
+    // SAFETY: `adev` is valid while `dev` is bound; the method name is a static C string.
+    let status = unsafe {
+        bindings::acpi_evaluate_integer(
+            (*adev).handle,
+            c"_IFT".as_char_ptr().cast_mut(),
+            core::ptr::null_mut(),
+            &mut val,
+        )
+    };
+    (status == 0).then_some(val)
+}
+
+/// Probes one platform device.
+///
+/// # Safety
+///
+/// `pdev` is a valid platform device being bound to this driver.
+unsafe fn probe(pdev: *mut bindings::platform_device) -> Result<KBox<KcsDevice>> {
+    let params = crate::params();
+    // SAFETY: `pdev` is valid (caller).
+    let dev = unsafe { &raw mut (*pdev).dev };
+    // SAFETY: `dev` is valid and being bound (caller).
+    if let Some(ift) = unsafe { acpi_ift(dev) } {
+        if ift != IFT_KCS {
+            pr_info!(
+                "skipping IPI0001 with interface type {} (only KCS is supported)\n",
+                ift
+            );
+            return Err(ENODEV);
+        }
+    }
+    // SAFETY: `pdev` is valid (caller).
+    let io = unsafe { bindings::platform_get_resource(pdev, bindings::IORESOURCE_IO, 0) };
+    if io.is_null() {
+        pr_err!("no I/O port resource (memory-mapped KCS is not supported)\n");
+        return Err(ENODEV);
+    }
+    // SAFETY: `io` is a valid resource of `pdev`.
+    let (start, end) = unsafe { ((*io).start, (*io).end) };
+    // SAFETY: As above.
+    let io2 = unsafe { bindings::platform_get_resource(pdev, bindings::IORESOURCE_IO, 1) };
+    let spacing = if io2.is_null() {
+        u32::try_from(end.saturating_sub(start))
+            .map_err(|_| EINVAL)?
+            .max(1)
+    } else {
+        // Two resources: one per register, as some firmware describes them (C `platform_ipmi_probe()`).
+        // SAFETY: `io2` is a valid resource of `pdev`.
+        u32::try_from(unsafe { (*io2).start }.saturating_sub(start)).map_err(|_| EINVAL)?
+    };
+    // SAFETY: `pdev` is valid (caller).
+    let irq = unsafe { bindings::platform_get_irq_optional(pdev, 0) };
+    let cfg = KcsConfig {
+        port: start,
+        spacing,
+        irq: u32::try_from(irq).unwrap_or(0),
+        devnum: params.devnum,
+        max_users: params.max_users,
+        max_msgs: params.max_msgs,
+    };
+    Ok(KBox::new(KcsDevice::probe(&cfg)?, GFP_KERNEL)?)
+}
+
+/// # Safety
+///
+/// Called by the driver core with a valid device being bound.
+unsafe extern "C" fn probe_trampoline(pdev: *mut bindings::platform_device) -> kernel::ffi::c_int {
+    // SAFETY: `pdev` is valid and being bound (caller).
+    match unsafe { probe(pdev) } {
+        Ok(kdev) => {
+            // SAFETY: `pdev` is valid; we own its driver data while bound.
+            unsafe { (*pdev).dev.driver_data = KBox::into_raw(kdev).cast() };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called by the driver core with a device this driver bound.
+unsafe extern "C" fn remove_trampoline(pdev: *mut bindings::platform_device) {
+    // SAFETY: `driver_data` was set by `probe_trampoline` from `KBox::into_raw`.
+    let kdev = unsafe { KBox::from_raw((*pdev).dev.driver_data.cast::<KcsDevice>()) };
+    // SAFETY: `pdev` is valid (caller).
+    unsafe { (*pdev).dev.driver_data = core::ptr::null_mut() };
+    drop(kdev);
+}

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A user of the message handler: one per open `/dev/ipmiN` file.
+//!
+//! It owns the queue of received messages, the wait queue `poll` sleeps on, the `fasync` list,
+//! and the per-file timing defaults. C counterparts: `struct ipmi_user` in
+//! [`ipmi_msghandler.c`](srctree/drivers/char/ipmi/ipmi_msghandler.c) and
+//! `struct ipmi_file_private` in [`ipmi_devintf.c`](srctree/drivers/char/ipmi/ipmi_devintf.c).
+
+use core::cell::UnsafeCell;
+
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::{new_spinlock_irq, poll::PollCondVar, Arc, SpinLockIrq},
+};
+
+use crate::addr::IPMI_ADDR_SIZE;
+use crate::message::IPMI_MAX_MSG_LENGTH;
+
+/// A message waiting in a user's queue (C `struct ipmi_recv_msg`).
+pub(crate) struct RecvMsg {
+    /// `IPMI_RESPONSE_RECV_TYPE`, `IPMI_ASYNC_EVENT_RECV_TYPE`, `IPMI_CMD_RECV_TYPE`, ...
+    pub(crate) recv_type: i32,
+    /// The address, in the userspace layout; `addr_len` bytes are meaningful.
+    pub(crate) addr: [u8; IPMI_ADDR_SIZE],
+    /// How many bytes of `addr` to copy out.
+    pub(crate) addr_len: usize,
+    /// The requester's msgid (responses), or the IPMB/LAN sequence (commands).
+    pub(crate) msgid: i64,
+    /// The network function.
+    pub(crate) netfn: u8,
+    /// The command.
+    pub(crate) cmd: u8,
+    /// The data; `data_len` bytes are meaningful.
+    pub(crate) data: [u8; IPMI_MAX_MSG_LENGTH],
+    /// How many bytes of `data` are meaningful.
+    pub(crate) data_len: usize,
+}
+
+impl RecvMsg {
+    /// A message with the given header and data (cut at `IPMI_MAX_MSG_LENGTH`).
+    pub(crate) fn new(recv_type: i32, msgid: i64, netfn: u8, cmd: u8, data: &[u8]) -> Self {
+        let mut msg = RecvMsg {
+            recv_type,
+            addr: [0; IPMI_ADDR_SIZE],
+            addr_len: 0,
+            msgid,
+            netfn,
+            cmd,
+            data: [0; IPMI_MAX_MSG_LENGTH],
+            data_len: 0,
+        };
+        msg.set_data(data);
+        msg
+    }
+
+    /// Replaces the data (cut at `IPMI_MAX_MSG_LENGTH`).
+    pub(crate) fn set_data(&mut self, data: &[u8]) {
+        let len = data.len().min(IPMI_MAX_MSG_LENGTH);
+        self.data[..len].copy_from_slice(&data[..len]);
+        self.data_len = len;
+    }
+
+    /// The meaningful bytes of the data.
+    pub(crate) fn data(&self) -> &[u8] {
+        &self.data[..self.data_len]
+    }
+}
+
+/// The timing defaults `IPMICTL_SET_TIMING_PARMS_CMD` sets for `IPMICTL_SEND_COMMAND`.
+#[derive(Clone, Copy)]
+pub(crate) struct TimingParms {
+    /// Retries; negative means the handler's default.
+    pub(crate) retries: i32,
+    /// Time between retries in ms; 0 means the handler's default.
+    pub(crate) retry_time_ms: u32,
+}
+
+/// What [`User::inner`] protects.
+pub(crate) struct UserInner {
+    /// Received messages, oldest first. Its capacity is reserved at creation for every message
+    /// the user may hold, so pushing never allocates.
+    queue: KVec<KBox<RecvMsg>>,
+    /// Messages allocated for this user and not yet freed: queued ones plus responses still
+    /// owed to outstanding requests (C `nr_msgs`); bounded by `max_msgs`.
+    nr_msgs: usize,
+    /// The timing defaults of this file.
+    pub(crate) timing: TimingParms,
+}
+
+/// One user (one open file).
+///
+/// # Invariants
+///
+/// `fasync` is only written by `fasync_helper()` (through [`User::fasync`]), which serialises
+/// writers itself, and only read by `kill_fasync()`, which is RCU-safe against it.
+#[pin_data]
+pub(crate) struct User {
+    /// The handler-wide id; receivers record their owner by it.
+    pub(crate) id: u64,
+    /// The most messages this user may hold (`max_msgs_per_user`).
+    max_msgs: usize,
+    /// The queue and counters; taken from interrupt context, so IRQ-safe.
+    #[pin]
+    pub(crate) inner: SpinLockIrq<UserInner>,
+    /// Woken when the queue goes from empty to non-empty; `poll` registers on it.
+    #[pin]
+    pub(crate) wait: PollCondVar,
+    /// The `fasync` list for SIGIO.
+    fasync: UnsafeCell<*mut bindings::fasync_struct>,
+}
+
+// SAFETY: `fasync` is only touched through `fasync_helper()`/`kill_fasync()`, which synchronise
+// internally (see the type invariants); every other field is `Sync`.
+unsafe impl Sync for User {}
+// SAFETY: As above; nothing in `User` is tied to a thread.
+unsafe impl Send for User {}
+
+impl User {
+    /// Creates a user that may hold `max_msgs` messages.
+    pub(crate) fn new(id: u64, max_msgs: usize) -> Result<Arc<Self>> {
+        let queue = KVec::with_capacity(max_msgs, GFP_KERNEL)?;
+        Arc::pin_init(
+            try_pin_init!(User {
+                id,
+                max_msgs,
+                inner <- new_spinlock_irq!(
+                    UserInner {
+                        queue,
+                        nr_msgs: 0,
+                        timing: TimingParms { retries: -1, retry_time_ms: 0 },
+                    },
+                    "User::inner"
+                ),
+                wait <- kernel::new_poll_condvar!("User::wait"),
+                fasync: UnsafeCell::new(core::ptr::null_mut()),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Reserves room for one message, or fails with `EBUSY` when the user holds
+    /// `max_msgs_per_user` already (C `ipmi_alloc_recv_msg()`).
+    pub(crate) fn reserve_msg(&self) -> Result {
+        let mut inner = self.inner.lock();
+        if inner.nr_msgs >= self.max_msgs {
+            return Err(EBUSY);
+        }
+        inner.nr_msgs += 1;
+        Ok(())
+    }
+
+    /// Gives back a reservation that will not be delivered.
+    pub(crate) fn unreserve_msg(&self) {
+        let mut inner = self.inner.lock();
+        inner.nr_msgs = inner.nr_msgs.saturating_sub(1);
+    }
+
+    /// Queues a message for which [`User::reserve_msg`] succeeded, waking pollers and sending
+    /// SIGIO if the queue was empty (C `file_receive_handler()`).
+    pub(crate) fn deliver_reserved(&self, msg: KBox<RecvMsg>) {
+        let was_empty = {
+            let mut inner = self.inner.lock();
+            let was_empty = inner.queue.is_empty();
+            // Cannot fail: the capacity covers every reservation (`nr_msgs <= max_msgs`).
+            if inner.queue.push_within_capacity(msg).is_err() {
+                inner.nr_msgs = inner.nr_msgs.saturating_sub(1);
+                return;
+            }
+            was_empty
+        };
+        if was_empty {
+            self.wait.notify_all();
+            // SAFETY: `fasync` is a valid (possibly null) fasync list head, see the invariants.
+            unsafe {
+                bindings::kill_fasync(
+                    self.fasync.get(),
+                    bindings::SIGIO as i32,
+                    bindings::POLL_IN as i32,
+                )
+            };
+        }
+    }
+
+    /// Reserves and queues a message in one step; the message is dropped (and `false` returned)
+    /// when the user is full.
+    pub(crate) fn deliver(&self, msg: KBox<RecvMsg>) -> bool {
+        if self.reserve_msg().is_err() {
+            return false;
+        }
+        self.deliver_reserved(msg);
+        true
+    }
+
+    /// Takes the oldest message, if any.
+    pub(crate) fn pop(&self) -> Option<KBox<RecvMsg>> {
+        let mut inner = self.inner.lock();
+        if inner.queue.is_empty() {
+            return None;
+        }
+        inner.queue.remove(0).ok()
+    }
+
+    /// Puts a message taken by [`User::pop`] back at the head of the queue.
+    pub(crate) fn put_back(&self, msg: KBox<RecvMsg>) {
+        let mut inner = self.inner.lock();
+        // Cannot fail: the message came out of this queue, so its slot is free.
+        let _ = inner.queue.insert_within_capacity(0, msg);
+    }
+
+    /// Frees the reservation of a message taken by [`User::pop`] and consumed.
+    pub(crate) fn consumed(&self) {
+        self.unreserve_msg();
+    }
+
+    /// Whether a message is waiting.
+    pub(crate) fn has_msgs(&self) -> bool {
+        !self.inner.lock().queue.is_empty()
+    }
+
+    /// The timing defaults.
+    pub(crate) fn timing(&self) -> TimingParms {
+        self.inner.lock().timing
+    }
+
+    /// Sets the timing defaults.
+    pub(crate) fn set_timing(&self, timing: TimingParms) {
+        self.inner.lock().timing = timing;
+    }
+
+    /// Adds or removes `filp` from the SIGIO list (the body of `fasync`).
+    ///
+    /// # Safety
+    ///
+    /// `filp` must be the valid file this user belongs to.
+    pub(crate) unsafe fn fasync(&self, fd: i32, filp: *mut bindings::file, on: i32) -> i32 {
+        // SAFETY: `filp` is valid (caller); `fasync` is only written here (invariants), and
+        // `fasync_helper` serialises concurrent writers.
+        unsafe { bindings::fasync_helper(fd, filp, on, self.fasync.get()) }
+    }
+}
