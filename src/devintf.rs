@@ -554,7 +554,7 @@ unsafe extern "C" fn ripmi_ioctl(
     arg: kernel::ffi::c_ulong,
 ) -> kernel::ffi::c_long {
     // SAFETY: The file is open (caller).
-    to_ret(unsafe { dev_file(file) }.ioctl(cmd, arg as usize))
+    to_ret(unsafe { dev_file(file) }.ioctl(cmd, arg))
 }
 
 /// # Safety
@@ -566,7 +566,7 @@ unsafe extern "C" fn ripmi_compat_ioctl(
     arg: kernel::ffi::c_ulong,
 ) -> kernel::ffi::c_long {
     // SAFETY: The file is open (caller).
-    to_ret(unsafe { dev_file(file) }.compat_ioctl(cmd, arg as usize))
+    to_ret(unsafe { dev_file(file) }.compat_ioctl(cmd, arg))
 }
 
 /// # Safety

@@ -112,13 +112,13 @@ impl ManualDevice {
         let mut res: [bindings::resource; 2] = pin_init::zeroed();
         res[0].start = port;
         res[0].end = end;
-        res[0].flags = bindings::IORESOURCE_IO as _;
+        res[0].flags = bindings::IORESOURCE_IO as kernel::ffi::c_ulong;
         res[0].name = DRIVER_NAME.as_char_ptr();
         let mut num = 1;
         if irq != 0 {
             res[1].start = irq.into();
             res[1].end = irq.into();
-            res[1].flags = bindings::IORESOURCE_IRQ as _;
+            res[1].flags = bindings::IORESOURCE_IRQ as kernel::ffi::c_ulong;
             res[1].name = DRIVER_NAME.as_char_ptr();
             num = 2;
         }

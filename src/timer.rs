@@ -68,13 +68,13 @@ impl<T: Sync> Timer<T> {
     /// Arms (or re-arms) the timer to fire `delay_jiffies` from now, for `owner`.
     ///
     /// `owner` must be the value that contains this timer.
-    pub(crate) fn arm(&self, owner: &T, delay_jiffies: u64) {
+    pub(crate) fn arm(&self, owner: &T, delay_jiffies: kernel::ffi::c_ulong) {
         self.owner
             .store(core::ptr::from_ref(owner).cast_mut(), Ordering::Release);
         // SAFETY: Reading `jiffies` is always allowed; it is only ever written by the kernel.
         let now = unsafe { core::ptr::read_volatile(&raw const bindings::jiffies) };
         // SAFETY: `raw` is an initialised timer (type invariants).
-        unsafe { bindings::mod_timer(self.raw.get(), now.wrapping_add(delay_jiffies as _)) };
+        unsafe { bindings::mod_timer(self.raw.get(), now.wrapping_add(delay_jiffies)) };
     }
 
     /// Stops the timer for good and waits for a running callback to finish.
@@ -92,7 +92,7 @@ impl<T: Sync> PinnedDrop for Timer<T> {
 }
 
 /// Converts microseconds to jiffies, rounding up, at least 1.
-pub(crate) fn usecs_to_jiffies(us: u32) -> u64 {
-    let hz = u64::from(bindings::CONFIG_HZ);
-    (u64::from(us) * hz).div_ceil(1_000_000).max(1)
+pub(crate) fn usecs_to_jiffies(us: u32) -> kernel::ffi::c_ulong {
+    let hz = bindings::CONFIG_HZ as kernel::ffi::c_ulong;
+    (us as kernel::ffi::c_ulong * hz).div_ceil(1_000_000).max(1)
 }

@@ -206,7 +206,7 @@ impl<T: IrqHandler> IrqRegistration<T> {
                 irq,
                 Some(irq_trampoline::<T>),
                 None,
-                bindings::IRQF_SHARED as _,
+                bindings::IRQF_SHARED as kernel::ffi::c_ulong,
                 c"ripmi".as_char_ptr(),
                 dev_id.cast_mut().cast(),
             )

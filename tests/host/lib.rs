@@ -8,10 +8,10 @@
 pub mod addr;
 #[path = "../../src/kcs.rs"]
 pub mod kcs;
-#[path = "../../src/receivers.rs"]
-pub mod receivers;
 #[path = "../../src/message.rs"]
 pub mod message;
+#[path = "../../src/receivers.rs"]
+pub mod receivers;
 #[path = "../../src/seq.rs"]
 pub mod seq;
 #[path = "../../src/si.rs"]
