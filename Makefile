@@ -4,6 +4,7 @@
 #   make                    build ripmi.ko against the cached debug kernel (built if missing)
 #   make KDIR=/path/to/kbuild   build against another Rust-enabled kernel build tree
 #   make check              host tests + VM tests (the README's test command)
+#   make bench              C stack vs ripmi round-trip benchmark (scripts/bench; numbers, not a test)
 #   make CLIPPY=1           build with clippy
 #   make fmt / fmt-check    rustfmt
 #   make rust-analyzer      generate rust-project.json
@@ -23,7 +24,7 @@ export RUSTUP_TOOLCHAIN ?= 1.95.0
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) MO=$(MO) LLVM=$(LLVM)
 
-.PHONY: all modules kernel print-ko check host-test fmt fmt-check clippy rust-analyzer clean setup
+.PHONY: all modules kernel print-ko check bench host-test fmt fmt-check clippy rust-analyzer clean setup
 
 all: modules
 
@@ -43,6 +44,8 @@ setup:
 
 check:
 	scripts/check
+
+bench: ; scripts/bench
 
 host-test:
 	cd tests/host && cargo test --quiet
