@@ -8,7 +8,9 @@
 //! interface registration of `ipmi_register_smi()`.
 
 use kernel::{
+    debugfs::{Dir, File},
     prelude::*,
+    str::CString,
     sync::Arc,
     time::{delay::fsleep, Delta},
 };
@@ -45,6 +47,10 @@ pub(crate) struct KcsConfig {
 /// handler's I/O (`shutdown`), the IRQ, and last the I/O region.
 pub(crate) struct KcsDevice {
     misc: Option<Pin<KBox<MiscDev>>>,
+    /// `stats` in the debugfs directory: the handler's counters.
+    _stats: Option<Pin<KBox<File<Arc<Interface>>>>>,
+    /// `/sys/kernel/debug/ripmi-ipmiN/`: counters and state for debugging; files hang off it.
+    debugfs: Dir,
     irq: Option<IrqRegistration<Interface>>,
     iface: Arc<Interface>,
     // Declared last: released after everything that uses the ports.
@@ -96,8 +102,11 @@ impl KcsDevice {
                 None,
             )
         };
+        let dir_name = CString::try_from_fmt(fmt!("ripmi-ipmi{}", cfg.devnum))?;
         let mut dev = KcsDevice {
             misc: None,
+            _stats: None,
+            debugfs: Dir::new(&dir_name),
             irq,
             iface,
             _region: region,
@@ -113,6 +122,26 @@ impl KcsDevice {
             waited += 2;
         }
         log_channels(&dev.iface);
+        dev._stats = Some(KBox::pin_init(
+            dev.debugfs.read_callback_file(
+                c"stats",
+                dev.iface.clone(),
+                &|iface: &Arc<Interface>, f| {
+                    let s = iface.stats();
+                    writeln!(
+                        f,
+                        "sent {}\nresponses {}\ntimeouts {}\nevents {}",
+                        s.sent, s.responses, s.timeouts, s.events
+                    )?;
+                    writeln!(
+                        f,
+                        "commands {}\nunhandled_commands {}\ndropped {}",
+                        s.commands, s.unhandled_commands, s.dropped
+                    )
+                },
+            ),
+            GFP_KERNEL,
+        )?);
         let misc = MiscDev::register(dev.iface.clone(), cfg.devnum)?;
         pr_info!(
             "/dev/{} ready ({})\n",
