@@ -19,6 +19,8 @@ scenario() { # stack
 	# The C stack drops incoming messages until its channel scan is over; give both a moment.
 	i=0; while [ ! -c /dev/ipmi0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	sleep 1
+	# BMC Global Enables as the driver left them (interrupt bits only with an IRQ).
+	bmcsim-ctl stats | grep -o 'enables=[0-9a-f]*' >$out/enables.$s
 	bmcsim-ctl clear >/dev/null
 	bmcsim-ctl inject 0 40 30 5 01 02 seq=7 >/dev/null
 	bmcsim-ctl inject 1 81 30 7 aa seq=5 >/dev/null
@@ -63,6 +65,7 @@ grep -qx '0 00 40 c4 fc 20 1e 05 c1 fc' $out/norcvr.ripmi && pass no-receiver-ip
 	fail no-receiver-ipmb-bytes "$(cat $out/norcvr.ripmi | tr '\n' '|')"
 grep -qx '1 01 01 81 c4 ba 20 16 07 c1 02' $out/norcvr.ripmi && pass no-receiver-lan-bytes ||
 	fail no-receiver-lan-bytes "$(cat $out/norcvr.ripmi | tr '\n' '|')"
+same global-enables-same-as-c enables
 same no-receiver-same-as-c norcvr
 [ "$(cat $out/prompt.ripmi)" = prompt ] && pass no-receiver-answered-within-5s ||
 	fail no-receiver-answered-within-5s "ripmi answered only after another request"

@@ -42,4 +42,35 @@ c_mc_info() {
 }
 check c-stack-device-id c_mc_info
 
+# The C stack holds the ports: ripmi must refuse cleanly with a clear message, and create no node.
+region_taken() {
+	stop_ripmi
+	load-c-ipmi || return 1
+	load-ripmi >/dev/null
+	msg=$(dmesg | grep -a 'ripmi: I/O port 0xca2 is in use' | tail -n 1)
+	nodes=$(ls /dev/ipmi* 2>/dev/null | wc -l)
+	unload-ripmi
+	unload-c-ipmi || return 1
+	[ -n "$msg" ] && [ "$nodes" = 1 ] || { echo "message: '$msg', nodes: $nodes"; return 1; }
+}
+check ports-taken-by-c-stack region_taken
+
+# ports=/irq= for a BMC without ACPI: keep the ACPI device from binding, then place the KCS by
+# parameters, with an IRQ and polled.
+by_params() { # extra-params expected-mode
+	stop_ripmi
+	ovr=/sys/bus/platform/devices/IPI0001:00/driver_override
+	echo none >$ovr || return 1
+	load-ripmi ports=0xca2 $1 >/dev/null
+	out=$(ipmitool -I open mc info 2>&1)
+	mode=$(dmesg | grep -a 'ripmi: /dev/ipmi0 ready' | tail -n 1)
+	bound=$(ls /sys/bus/platform/drivers/ripmi/ 2>/dev/null | grep -c '^ripmi$')
+	unload-ripmi
+	echo >$ovr
+	echo "$out" | grep -Eq '^Device ID +: 32$' && echo "$mode" | grep -q "($2)" && [ "$bound" = 1 ] ||
+		{ echo "$out / $mode / bound=$bound"; return 1; }
+}
+check ports-param-irq by_params "irq=5" "interrupt driven"
+check ports-param-polled by_params "" "polled"
+
 check ripmi-reload sh -c 'grep -q "^ripmi " /proc/modules || load-ripmi'
