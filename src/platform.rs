@@ -100,36 +100,37 @@ impl PinnedDrop for Driver {
     }
 }
 
+/// Where the `ports=` parameters put the KCS, handed to probe as platform data.
+///
+/// Not as I/O resources: `platform_device_add()` would insert them into the resource tree, where
+/// they nest over the ports a bound ACPI device has reserved, and unregistering the device would
+/// then take those reservations with it.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct ManualPorts {
+    port: u64,
+    spacing: u32,
+    irq: u32,
+}
+
 /// A platform device made from `ports=`/`irq=`/`regspacing=`; unregistered on drop.
 struct ManualDevice {
     pdev: *mut bindings::platform_device,
 }
 
 impl ManualDevice {
-    /// Registers a platform device named like the driver, with the KCS ports and IRQ.
+    /// Registers a platform device named like the driver, carrying the KCS placement.
     fn register(port: u64, spacing: u32, irq: u32) -> Result<Self> {
-        let end = port.checked_add(spacing.into()).ok_or(EINVAL)?;
-        let mut res: [bindings::resource; 2] = pin_init::zeroed();
-        res[0].start = port;
-        res[0].end = end;
-        res[0].flags = bindings::IORESOURCE_IO as kernel::ffi::c_ulong;
-        res[0].name = DRIVER_NAME.as_char_ptr();
-        let mut num = 1;
-        if irq != 0 {
-            res[1].start = irq.into();
-            res[1].end = irq.into();
-            res[1].flags = bindings::IORESOURCE_IRQ as kernel::ffi::c_ulong;
-            res[1].name = DRIVER_NAME.as_char_ptr();
-            num = 2;
-        }
+        port.checked_add(spacing.into()).ok_or(EINVAL)?;
+        let data = ManualPorts { port, spacing, irq };
         let info = bindings::platform_device_info {
             name: DRIVER_NAME.as_char_ptr(),
             id: bindings::PLATFORM_DEVID_NONE,
-            res: res.as_ptr(),
-            num_res: num,
+            data: core::ptr::from_ref(&data).cast(),
+            size_data: core::mem::size_of::<ManualPorts>(),
             ..Default::default()
         };
-        // SAFETY: `info` and `res` are valid for the call; the core copies the resources.
+        // SAFETY: `info` and `data` are valid for the call; the core copies the data.
         let pdev = unsafe { bindings::platform_device_register_full(&info) };
         let pdev = kernel::error::from_err_ptr(pdev)?;
         Ok(ManualDevice { pdev })
@@ -194,6 +195,14 @@ unsafe fn probe(pdev: *mut bindings::platform_device) -> Result<KBox<KcsDevice>>
             return Err(ENODEV);
         }
     }
+    // SAFETY: `dev` is valid (caller); only the `ports=` device carries platform data, a copy of
+    // the `ManualPorts` given to `platform_device_register_full`.
+    if let Some(m) = unsafe { (*dev).platform_data.cast::<ManualPorts>().as_ref() } {
+        return Ok(KBox::new(
+            KcsDevice::probe(&config(&params, m.port, m.spacing, m.irq))?,
+            GFP_KERNEL,
+        )?);
+    }
     // SAFETY: `pdev` is valid (caller).
     let io = unsafe { bindings::platform_get_resource(pdev, bindings::IORESOURCE_IO, 0) };
     if io.is_null() {
@@ -215,15 +224,20 @@ unsafe fn probe(pdev: *mut bindings::platform_device) -> Result<KBox<KcsDevice>>
     };
     // SAFETY: `pdev` is valid (caller).
     let irq = unsafe { bindings::platform_get_irq_optional(pdev, 0) };
-    let cfg = KcsConfig {
-        port: start,
+    let cfg = config(&params, start, spacing, u32::try_from(irq).unwrap_or(0));
+    Ok(KBox::new(KcsDevice::probe(&cfg)?, GFP_KERNEL)?)
+}
+
+/// The probe configuration of a KCS at `port`.
+fn config(params: &crate::Params, port: u64, spacing: u32, irq: u32) -> KcsConfig {
+    KcsConfig {
+        port,
         spacing,
-        irq: u32::try_from(irq).unwrap_or(0),
+        irq,
         devnum: params.devnum,
         max_users: params.max_users,
         max_msgs: params.max_msgs,
-    };
-    Ok(KBox::new(KcsDevice::probe(&cfg)?, GFP_KERNEL)?)
+    }
 }
 
 /// # Safety

@@ -5,37 +5,17 @@
  * both, then one more event arrives while it listens.
  * usage: ext-events
  */
-#include <fcntl.h>
-#include <linux/ipmi.h>
-#include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
+#include "ripmi-test.h"
 
 static int receive_one(int fd, int wait_ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	if (poll(&p, 1, wait_ms) != 1) {
-		printf("no event\n");
+	struct rt_recv rv;
+
+	if (rt_wait_recv(fd, &rv, IPMICTL_RECEIVE_MSG, wait_ms) < 0) {
+		printf("no event (%s)\n", strerror(errno));
 		return -1;
 	}
-	struct ipmi_addr addr;
-	unsigned char data[IPMI_MAX_MSG_LENGTH];
-	struct ipmi_recv rv = { .addr = (unsigned char *)&addr, .addr_len = sizeof(addr),
-				.msg = { .data = data, .data_len = sizeof(data) } };
-	if (ioctl(fd, IPMICTL_RECEIVE_MSG, &rv) < 0) {
-		perror("receive");
-		return -1;
-	}
-	printf("recv_type=%d addr_len=%u msgid=%ld netfn=%02x cmd=%02x data=", rv.recv_type,
-	       rv.addr_len, rv.msgid, rv.msg.netfn, rv.msg.cmd);
-	for (int i = 0; i < rv.msg.data_len; i++)
-		printf("%02x", data[i]);
-	printf(" addr=");
-	for (unsigned i = 0; i < rv.addr_len; i++)
-		printf("%02x", ((unsigned char *)&addr)[i]);
-	printf("\n");
+	rt_print_recv("event:", &rv, 1);
 	return 0;
 }
 
@@ -48,7 +28,7 @@ static int event(const char *bytes)
 
 int main(void)
 {
-	int fd = open(getenv("IPMI_DEV") ? getenv("IPMI_DEV") : "/dev/ipmi0", O_RDWR);
+	int fd = rt_open();
 	if (fd < 0) {
 		perror("open");
 		return 1;

@@ -4,21 +4,7 @@
  * usage: ext-recv CHAN NETFN CMD SRC SEQ      (injects the command with bmcsim-ctl itself)
  * Registers with IPMICTL_REGISTER_FOR_CMD_CHANS for channel CHAN only.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/ipmi.h>
-#include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-
-static int wait_msg(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	return poll(&p, 1, 8000) == 1;
-}
+#include "ripmi-test.h"
 
 int main(int argc, char **argv)
 {
@@ -26,14 +12,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: ext-recv CHAN NETFN CMD SRC SEQ\n");
 		return 2;
 	}
-	unsigned chan = strtoul(argv[1], NULL, 0), netfn = strtoul(argv[2], NULL, 16),
-		 cmd = strtoul(argv[3], NULL, 16);
-	int fd = open(getenv("IPMI_DEV") ? getenv("IPMI_DEV") : "/dev/ipmi0", O_RDWR);
+	int fd = rt_open();
 	if (fd < 0) {
 		perror("open");
 		return 1;
 	}
-	struct ipmi_cmdspec_chans spec = { .netfn = netfn, .cmd = cmd, .chans = 1u << chan };
+	struct ipmi_cmdspec_chans spec = { .netfn = strtoul(argv[2], NULL, 16),
+					   .cmd = strtoul(argv[3], NULL, 16),
+					   .chans = 1u << strtoul(argv[1], NULL, 0) };
 	if (ioctl(fd, IPMICTL_REGISTER_FOR_CMD_CHANS, &spec) < 0) {
 		perror("register");
 		return 1;
@@ -45,52 +31,28 @@ int main(int argc, char **argv)
 		fprintf(stderr, "inject failed\n");
 		return 1;
 	}
-	if (!wait_msg(fd)) {
-		printf("no command received\n");
+	struct rt_recv rv;
+	if (rt_wait_recv(fd, &rv, IPMICTL_RECEIVE_MSG, 8000) < 0) {
+		printf("no command received (%s)\n", strerror(errno));
 		return 1;
 	}
-	struct ipmi_addr addr;
-	unsigned char data[IPMI_MAX_MSG_LENGTH];
-	struct ipmi_recv rv = { .addr = (unsigned char *)&addr, .addr_len = sizeof(addr),
-				.msg = { .data = data, .data_len = sizeof(data) } };
-	memset(&addr, 0xee, sizeof(addr));
-	if (ioctl(fd, IPMICTL_RECEIVE_MSG, &rv) < 0) {
-		perror("receive");
-		return 1;
-	}
-	printf("cmd: recv_type=%d addr_len=%u msgid=%ld netfn=%02x cmd=%02x data=", rv.recv_type,
-	       rv.addr_len, rv.msgid, rv.msg.netfn, rv.msg.cmd);
-	for (int i = 0; i < rv.msg.data_len; i++)
-		printf("%02x", data[i]);
-	printf(" addr=");
-	for (unsigned i = 0; i < rv.addr_len; i++)
-		printf("%02x", ((unsigned char *)&addr)[i]);
-	printf("\n");
+	rt_print_recv("cmd:", &rv, 1);
 
 	/* Answer it: the response netfn, the received address and msgid, cc 0 and one byte. */
 	unsigned char rsp[2] = { 0x00, 0x5a };
-	struct ipmi_req req = { .addr = (unsigned char *)&addr, .addr_len = rv.addr_len,
-				.msgid = rv.msgid,
-				.msg = { .netfn = rv.msg.netfn | 1, .cmd = rv.msg.cmd, .data = rsp,
+	struct ipmi_req req = { .addr = (unsigned char *)&rv.addr, .addr_len = rv.r.addr_len,
+				.msgid = rv.r.msgid,
+				.msg = { .netfn = rv.r.msg.netfn | 1, .cmd = rv.r.msg.cmd, .data = rsp,
 					 .data_len = 2 } };
 	if (ioctl(fd, IPMICTL_SEND_COMMAND, &req) < 0) {
 		perror("send response");
 		return 1;
 	}
-	if (!wait_msg(fd)) {
-		printf("no answer to the response\n");
+	struct rt_recv ans;
+	if (rt_wait_recv(fd, &ans, IPMICTL_RECEIVE_MSG, 8000) < 0) {
+		printf("no answer to the response (%s)\n", strerror(errno));
 		return 1;
 	}
-	rv.addr_len = sizeof(addr);
-	rv.msg.data_len = sizeof(data);
-	if (ioctl(fd, IPMICTL_RECEIVE_MSG, &rv) < 0) {
-		perror("receive answer");
-		return 1;
-	}
-	printf("rsp: recv_type=%d msgid=%ld netfn=%02x cmd=%02x data=", rv.recv_type, rv.msgid,
-	       rv.msg.netfn, rv.msg.cmd);
-	for (int i = 0; i < rv.msg.data_len; i++)
-		printf("%02x", data[i]);
-	printf("\n");
+	rt_print_recv("rsp:", &ans, 0);
 	return 0;
 }

@@ -288,6 +288,21 @@ RT_FN int rt_wait_recv(int fd, struct rt_recv *rv, unsigned long cmd, int timeou
 	return rt_recv_full(fd, rv, cmd);
 }
 
+/* Prints every field of a received message on one line, for comparing stacks byte for byte. */
+RT_FN void rt_print_recv(const char *prefix, const struct rt_recv *rv, int with_addr)
+{
+	printf("%s recv_type=%d addr_len=%u msgid=%ld netfn=%02x cmd=%02x data=", prefix,
+	       rv->r.recv_type, rv->r.addr_len, rv->r.msgid, rv->r.msg.netfn, rv->r.msg.cmd);
+	for (int i = 0; i < rv->r.msg.data_len; i++)
+		printf("%02x", rv->data[i]);
+	if (with_addr) {
+		printf(" addr=");
+		for (unsigned int i = 0; i < rv->r.addr_len; i++)
+			printf("%02x", ((const unsigned char *)&rv->addr)[i]);
+	}
+	printf("\n");
+}
+
 /* Receives and drops everything queued (no waiting). */
 RT_FN void rt_drain(int fd)
 {

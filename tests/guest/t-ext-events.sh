@@ -21,7 +21,7 @@ for s in c ripmi; do
 done
 stop_all
 load-ripmi >/dev/null
-n=$(grep -c '^recv_type=2 addr_len=8 msgid=0 netfn=07 cmd=35 ' $out/ripmi)
+n=$(grep -c '^event: recv_type=2 addr_len=8 msgid=0 netfn=07 cmd=35 ' $out/ripmi)
 [ "$n" = 3 ] && grep -q '^exit=0$' $out/ripmi && pass three-events-delivered ||
 	fail three-events-delivered "$(cat $out/ripmi | tr '\n' '|')"
 grep -q 'data=0102030405060708090a0b0c0d0e0f10 ' $out/ripmi && grep -q 'data=2122232425262728292a2b2c2d2e2f30 ' $out/ripmi &&
