@@ -62,12 +62,11 @@ impl KcsDevice {
     pub(crate) fn probe(cfg: &KcsConfig) -> Result<Self> {
         let region = IoRegion::request(cfg.port, cfg.spacing)?;
         let mut regs = region.ports();
-        let mut si = Si::new(false);
-        if !si.detect(&mut regs) {
+        if !Si::new(false).detect(&mut regs) {
             pr_err!("no KCS interface answers at {:#x}\n", region.start());
             return Err(ENODEV);
         }
-        let id = get_device_id(&mut si, &mut regs)?;
+        let id = get_device_id(&mut regs)?;
         pr_info!(
             "KCS BMC at {:#x}, irq {}: device id {:#x}, revision {}, firmware {}.{:02x}, IPMI {}.{}, manufacturer {:#08x}, product {:#06x}\n",
             region.start(),
@@ -182,8 +181,16 @@ struct DeviceId {
 }
 
 /// Asks the BMC for its Device ID, polling the SI from process context (C `try_get_dev_id()`).
-fn get_device_id(si: &mut Si, regs: &mut PortIo) -> Result<DeviceId> {
-    for _ in 0..GET_DEVICE_ID_TRIES {
+///
+/// Each try starts from a fresh state machine, so an interface left hosed (or with a request
+/// still waiting) by a failed try does not stop the next one: the first step of a new try is
+/// the KCS error recovery that clears whatever the hardware was left in.
+fn get_device_id(regs: &mut PortIo) -> Result<DeviceId> {
+    for attempt in 0..GET_DEVICE_ID_TRIES {
+        if attempt > 0 {
+            fsleep(Delta::from_millis(100));
+        }
+        let mut si = Si::new(false);
         let mut rsp = [0u8; 20];
         let mut rsp_len = 0;
         let mut sink = |out: SiOutput<'_>| {
@@ -193,9 +200,9 @@ fn get_device_id(si: &mut Si, regs: &mut PortIo) -> Result<DeviceId> {
                 rsp_len = n;
             }
         };
-        let mut next = si
-            .enqueue(regs, &[0x06 << 2, 0x01], &mut sink)
-            .map_err(|_| EIO)?;
+        let Ok(mut next) = si.enqueue(regs, &[0x06 << 2, 0x01], &mut sink) else {
+            continue;
+        };
         let mut waited_us = 0u32;
         while waited_us < PROBE_TIMEOUT_MS * 1000 && !matches!(next, Next::Idle | Next::Hosed) {
             let step = if next == Next::Now { 0 } else { 1000 };
