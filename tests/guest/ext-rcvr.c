@@ -222,7 +222,7 @@ static void *worker(void *arg)
 			} else if (errno != EBUSY && mask) {
 				fprintf(stderr, "register: %s\n", strerror(errno));
 			}
-		} else if (cur_cmd >= 0 && (done || rand_r(&seed) % 3 == 0)) {
+		} else if (cur_cmd >= 0 && (done || rand_r(&seed) % 16 == 0)) {
 			/* Sometimes partially first. */
 			unsigned part = cur_mask & (unsigned)rand_r(&seed);
 			if (part && part != cur_mask) {
