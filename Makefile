@@ -5,6 +5,7 @@
 #   make KDIR=/path/to/kbuild   build against another Rust-enabled kernel build tree
 #   make check              host tests + VM tests (the README's test command)
 #   make bench              C stack vs ripmi round-trip benchmark (scripts/bench; numbers, not a test)
+#   make bench-dispatch     receiver lookup: RCU table vs C-style list, in-kernel (numbers, not a test)
 #   make CLIPPY=1           build with clippy
 #   make fmt / fmt-check    rustfmt
 #   make rust-analyzer      generate rust-project.json
@@ -24,7 +25,7 @@ export RUSTUP_TOOLCHAIN ?= 1.95.0
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) MO=$(MO) LLVM=$(LLVM)
 
-.PHONY: all modules kernel print-ko check bench host-test fmt fmt-check clippy rust-analyzer clean setup
+.PHONY: all modules kernel print-ko check bench bench-dispatch host-test fmt fmt-check clippy rust-analyzer clean setup
 
 all: modules
 
@@ -46,6 +47,8 @@ check:
 	scripts/check
 
 bench: ; scripts/bench
+
+bench-dispatch: ; scripts/bench-dispatch
 
 host-test:
 	cd tests/host && cargo test --quiet

@@ -49,6 +49,10 @@ pub(crate) struct KcsDevice {
     misc: Option<Pin<KBox<MiscDev>>>,
     /// `stats` in the debugfs directory: the handler's counters.
     _stats: Option<Pin<KBox<File<Arc<Interface>>>>>,
+    /// `channels` in the debugfs directory: per-channel incoming-command counters.
+    _channels: Option<Pin<KBox<File<Arc<Interface>>>>>,
+    /// `bench_dispatch` in the debugfs directory: a write runs the dispatch benchmark.
+    _bench: Option<Pin<KBox<File<()>>>>,
     /// `/sys/kernel/debug/ripmi-ipmiN/`: counters and state for debugging; files hang off it.
     debugfs: Dir,
     irq: Option<IrqRegistration<Interface>>,
@@ -105,6 +109,8 @@ impl KcsDevice {
         let mut dev = KcsDevice {
             misc: None,
             _stats: None,
+            _channels: None,
+            _bench: None,
             debugfs: Dir::new(&dir_name),
             irq,
             iface,
@@ -138,6 +144,36 @@ impl KcsDevice {
                         s.commands, s.unhandled_commands, s.dropped
                     )
                 },
+            ),
+            GFP_KERNEL,
+        )?);
+        dev._channels = Some(KBox::pin_init(
+            dev.debugfs.read_callback_file(
+                c"channels",
+                dev.iface.clone(),
+                &|iface: &Arc<Interface>, f| {
+                    let (chans, held, rcvrs) = iface.channel_stats();
+                    writeln!(f, "registrations {rcvrs}\nheld {held}")?;
+                    writeln!(f, "chan medium received delivered unhandled dropped held")?;
+                    let media = iface.media();
+                    for (i, c) in chans.iter().enumerate() {
+                        let m = media.get(i).copied().flatten().map_or(-1, i32::from);
+                        writeln!(
+                            f,
+                            "{i} {m} {} {} {} {} {}",
+                            c.received, c.delivered, c.unhandled, c.dropped, c.held
+                        )?;
+                    }
+                    Ok(())
+                },
+            ),
+            GFP_KERNEL,
+        )?);
+        dev._bench = Some(KBox::pin_init(
+            dev.debugfs.write_callback_file(
+                c"bench_dispatch",
+                (),
+                &|(): &(), _reader: &mut kernel::uaccess::UserSliceReader| crate::bench::dispatch(),
             ),
             GFP_KERNEL,
         )?);

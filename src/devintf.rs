@@ -442,6 +442,8 @@ impl DevFile {
             Ok(()) => {
                 drop(msg);
                 self.user.consumed();
+                // Room for one more: commands held back for this user may now move in.
+                self.iface.user_took_msg(&self.user);
                 if truncated {
                     Err(EMSGSIZE)
                 } else {

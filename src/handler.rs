@@ -19,11 +19,19 @@
 //! interrupt, with no work-queue hop. Lock order: `Interface::inner`, then `User::inner`.
 //! Nothing under the lock sleeps or touches user memory; allocations under it are `GFP_ATOMIC`
 //! and only for unsolicited messages (incoming commands, events), as in C.
+//!
+//! The command receivers are not under it: [`RcvrTable`] is read under the RCU read lock only
+//! (from inside `Interface::inner`, by the dispatch of an incoming command) and written under its
+//! own mutex, which is never taken with `Interface::inner` held (registration runs in process
+//! context and may sleep). Lock order: `RcvrTable::writer`, then `Interface::inner`, then
+//! `User::inner`.
 
 use kernel::{
     prelude::*,
     sync::{new_spinlock_irq, Arc, SpinLockIrq},
 };
+
+use crate::rcvr_table::RcvrTable;
 
 use crate::addr::{Addr, Errno, IpmbAddr, IPMI_ADDR_SIZE, IPMI_BMC_CHANNEL};
 use crate::kcs::io::{IrqHandler, PortIo};
@@ -33,7 +41,6 @@ use crate::message::{
     IPMI_CHANNEL_MEDIUM_IPMB, IPMI_INVALID_CMD_COMPLETION_CODE, IPMI_MAX_MSG_LENGTH,
     IPMI_NETFN_APP_REQUEST, IPMI_RESPONSE_RECV_TYPE, IPMI_TIMEOUT_COMPLETION_CODE,
 };
-use crate::receivers::{self, CmdRcvr};
 use crate::seq::{Expired, Maintenance, SeqKey, SeqTable, IPMI_TIMEOUT_MS};
 use crate::si::{Next, Si, SiOutput};
 use crate::timer::{usecs_to_jiffies, Timer};
@@ -56,6 +63,9 @@ const MAX_EVENTS_IN_QUEUE: usize = 25;
 const IDLE_POLL_USEC: u32 = 100_000;
 /// Messages that can wait for the interface before `SEND_COMMAND` allocates more room.
 const OUTQ_RESERVE: usize = 64;
+/// Incoming commands held back, interface-wide, for users whose queue is full (see
+/// [`HandlerState::held`]); beyond it a command is dropped and counted.
+pub(crate) const HELD_MAX: usize = 256;
 
 /// Maps a pure-code errno to the kernel's.
 pub(crate) fn to_error(e: Errno) -> Error {
@@ -130,6 +140,29 @@ pub(crate) struct Stats {
     pub(crate) dropped: u64,
 }
 
+/// Incoming-command counters of one channel.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct ChanStats {
+    /// Commands received on the channel (decoded Get Message requests).
+    pub(crate) received: u64,
+    /// Commands placed in their receiver's queue (at once or after being held).
+    pub(crate) delivered: u64,
+    /// Commands with no receiver, answered 0xC1 (none on OEM channels).
+    pub(crate) unhandled: u64,
+    /// Commands lost: no memory, the held queue full, or the receiver closed while held.
+    pub(crate) dropped: u64,
+    /// Commands held back because their receiver's queue was full (each counted once).
+    pub(crate) held: u64,
+}
+
+/// An incoming command waiting for room in its receiver's queue.
+struct Held {
+    /// The receiver, as registered when the command arrived.
+    user: Arc<User>,
+    recv: KBox<RecvMsg>,
+    chan: u8,
+}
+
 /// Everything behind [`Interface::inner`] except the SI state machine.
 struct HandlerState {
     /// Messages waiting for the interface, oldest first.
@@ -144,7 +177,14 @@ struct HandlerState {
     addrinfo: [AddrInfo; IPMI_MAX_CHANNELS],
     users: KVec<UserEntry>,
     next_user_id: u64,
-    rcvrs: KVec<CmdRcvr>,
+    /// Incoming commands whose receiver's queue was full, oldest first, at most [`HELD_MAX`]
+    /// (capacity reserved at creation). A receiver with commands here gets its new commands
+    /// appended behind them, so each receiver sees its commands in arrival order; the entries of
+    /// a receiver move to its queue when it takes a message (C requeues the message and stops
+    /// all incoming processing instead).
+    held: KVec<Held>,
+    /// Per-channel incoming-command counters.
+    chan_stats: [ChanStats; IPMI_MAX_CHANNELS],
     /// Events kept while no user takes them (C `waiting_events`).
     waiting_events: KVec<KBox<RecvMsg>>,
     /// Whether the SI timer is armed, and for how long (to tell the SI the elapsed time).
@@ -176,6 +216,9 @@ pub(crate) struct Interface {
     tick_timer: Timer<Interface>,
     #[pin]
     inner: SpinLockIrq<IfaceInner>,
+    /// The command receivers; see the module's `# Locking`.
+    #[pin]
+    rcvrs: RcvrTable,
     regs: PortIo,
     has_irq: bool,
     max_users: usize,
@@ -196,6 +239,8 @@ impl Interface {
         let outq = KVec::with_capacity(OUTQ_RESERVE, GFP_KERNEL)?;
         let users = KVec::with_capacity(max_users, GFP_KERNEL)?;
         let waiting_events = KVec::with_capacity(MAX_EVENTS_IN_QUEUE, GFP_KERNEL)?;
+        let held = KVec::with_capacity(HELD_MAX, GFP_KERNEL)?;
+        let rcvrs = RcvrTable::new()?;
         let h = init!(HandlerState {
             outq,
             curr: None,
@@ -209,7 +254,8 @@ impl Interface {
             }; IPMI_MAX_CHANNELS],
             users,
             next_user_id: 1,
-            rcvrs: KVec::new(),
+            held,
+            chan_stats: [ChanStats::default(); IPMI_MAX_CHANNELS],
             waiting_events,
             si_timer_us: None,
             tick_armed: false,
@@ -222,6 +268,7 @@ impl Interface {
                 si_timer <- Timer::new(Self::si_timer_fired, c"Interface::si_timer", kernel::static_lock_class!()),
                 tick_timer <- Timer::new(Self::tick_fired, c"Interface::tick_timer", kernel::static_lock_class!()),
                 inner <- new_spinlock_irq!(inner, "Interface::inner"),
+                rcvrs <- rcvrs,
                 regs,
                 has_irq,
                 max_users,
@@ -261,6 +308,16 @@ impl Interface {
     /// A snapshot of the counters.
     pub(crate) fn stats(&self) -> Stats {
         self.inner.lock().h.stats
+    }
+
+    /// A snapshot of the per-channel counters, how many commands are held, and how many
+    /// registrations the receiver table has.
+    pub(crate) fn channel_stats(&self) -> ([ChanStats; IPMI_MAX_CHANNELS], usize, usize) {
+        let (c, held) = {
+            let g = self.inner.lock();
+            (g.h.chan_stats, g.h.held.len())
+        };
+        (c, held, self.rcvrs.count())
     }
 
     /// Stops all I/O for good; afterwards the I/O region and IRQ may be released.
@@ -422,12 +479,36 @@ impl Interface {
     }
 
     /// Removes a user and everything it registered (C `_ipmi_destroy_user()`).
+    ///
+    /// # Sleeps
+    ///
+    /// Waits for an RCU grace period.
     pub(crate) fn destroy_user(&self, user: &Arc<User>) {
+        // First the receivers: afterwards no dispatch can find `user`, so nothing is added to
+        // `held` for it once the entries below are gone.
+        self.rcvrs.remove_user(user);
         let mut dropped_pending = KVec::new();
+        let mut dropped_held = KVec::new();
         let mut guard = self.inner.lock();
         let h = &mut guard.h;
         h.users.retain(|u| u.user.id != user.id);
-        h.rcvrs.retain(|r| r.owner != user.id);
+        let HandlerState {
+            held, chan_stats, ..
+        } = h;
+        let mut i = 0;
+        while i < held.len() {
+            if Arc::ptr_eq(&held[i].user, user) {
+                if let Ok(e) = held.remove(i) {
+                    if let Some(c) = chan_stats.get_mut(usize::from(e.chan)) {
+                        c.dropped += 1;
+                    }
+                    // Freed after the lock is dropped (an allocation failure frees it here).
+                    let _ = dropped_held.push(e, GFP_ATOMIC);
+                }
+            } else {
+                i += 1;
+            }
+        }
         h.seq.remove_if(
             |p| p.user.id == user.id,
             |p| {
@@ -437,6 +518,14 @@ impl Interface {
         );
         drop(guard);
         drop(dropped_pending);
+        drop(dropped_held);
+    }
+
+    /// Moves the commands held for `user` to its queue, oldest first, while it has room; called
+    /// when it has taken a message.
+    pub(crate) fn user_took_msg(&self, user: &Arc<User>) {
+        let mut guard = self.inner.lock();
+        guard.h.release_held(user);
     }
 
     /// Sends a message for a user (C `i_ipmi_request()`): `addr` is the validated address,
@@ -586,33 +675,25 @@ impl Interface {
     }
 
     /// Registers `user` for (`netfn`, `cmd`) on `chans` (C `ipmi_register_for_cmd()`).
-    pub(crate) fn register_for_cmd(&self, user: &User, netfn: u8, cmd: u8, chans: u32) -> Result {
-        let mut guard = self.inner.lock();
-        let h = &mut guard.h;
-        receivers::check_exclusive(&h.rcvrs, netfn, cmd, chans).map_err(to_error)?;
-        h.rcvrs.push(
-            CmdRcvr {
-                owner: user.id,
-                netfn,
-                cmd,
-                chans,
-            },
-            GFP_ATOMIC,
-        )?;
-        Ok(())
+    pub(crate) fn register_for_cmd(
+        &self,
+        user: &Arc<User>,
+        netfn: u8,
+        cmd: u8,
+        chans: u32,
+    ) -> Result {
+        self.rcvrs.register(user, netfn, cmd, chans)
     }
 
     /// Unregisters `user` from (`netfn`, `cmd`) on `chans` (C `ipmi_unregister_for_cmd()`).
-    pub(crate) fn unregister_for_cmd(&self, user: &User, netfn: u8, cmd: u8, chans: u32) -> Result {
-        let mut guard = self.inner.lock();
-        let h = &mut guard.h;
-        let done =
-            receivers::unregister(&mut h.rcvrs, user.id, netfn, cmd, chans).map_err(to_error)?;
-        if done.emptied > 0 {
-            h.rcvrs
-                .retain(|r| !(r.owner == user.id && receivers::is_emptied(r, netfn, cmd)));
-        }
-        Ok(())
+    pub(crate) fn unregister_for_cmd(
+        &self,
+        user: &Arc<User>,
+        netfn: u8,
+        cmd: u8,
+        chans: u32,
+    ) -> Result {
+        self.rcvrs.unregister(user, netfn, cmd, chans)
     }
 
     /// Turns event delivery on or off for `user`, handing it the events kept meanwhile
@@ -776,7 +857,7 @@ impl HandlerState {
     fn on_output(&mut self, out: SiOutput<'_>, iface: &Interface) {
         match out {
             SiOutput::Response(rsp) => self.on_response(rsp),
-            SiOutput::IncomingMessage(rsp) => self.on_get_msg(rsp),
+            SiOutput::IncomingMessage(rsp) => self.on_get_msg(rsp, iface),
             SiOutput::Event(rsp) => self.on_event(rsp, iface),
             SiOutput::WatchdogPretimeout => {}
         }
@@ -862,7 +943,7 @@ impl HandlerState {
     }
 
     /// A Get Message response: an answer to one of our requests, or a command for a receiver.
-    fn on_get_msg(&mut self, rsp: &[u8]) {
+    fn on_get_msg(&mut self, rsp: &[u8], iface: &Interface) {
         if !self.channels_ready {
             self.stats.dropped += 1;
             return;
@@ -892,9 +973,9 @@ impl HandlerState {
             }
             Ok(GetMsg::Command(c)) => {
                 self.stats.commands += 1;
-                let owner = receivers::find(&self.rcvrs, c.netfn, c.cmd, u32::from(c.chan));
-                let user = owner.and_then(|id| self.users.iter().find(|u| u.user.id == id));
-                if let Some(entry) = user {
+                let ci = usize::from(c.chan) % IPMI_MAX_CHANNELS;
+                self.chan_stats[ci].received += 1;
+                if let Some(user) = iface.rcvrs.find(c.netfn, c.cmd, c.chan) {
                     let mut recv = match KBox::new(
                         RecvMsg::new(c.recv_type(), i64::from(c.msgid), c.netfn, c.cmd, c.data),
                         GFP_ATOMIC,
@@ -902,17 +983,17 @@ impl HandlerState {
                         Ok(r) => r,
                         Err(_) => {
                             self.stats.dropped += 1;
+                            self.chan_stats[ci].dropped += 1;
                             return;
                         }
                     };
                     let mut abuf = [0u8; IPMI_ADDR_SIZE];
                     recv.addr_len = c.addr.encode(&mut abuf);
                     recv.addr = abuf;
-                    if !entry.user.deliver(recv) {
-                        self.stats.dropped += 1;
-                    }
+                    self.deliver_cmd(user, recv, c.chan);
                 } else {
                     self.stats.unhandled_commands += 1;
+                    self.chan_stats[ci].unhandled += 1;
                     let our = self
                         .addrinfo
                         .get(usize::from(c.chan))
@@ -931,6 +1012,66 @@ impl HandlerState {
                 }
             }
             Err(_) => self.stats.dropped += 1,
+        }
+    }
+
+    /// Delivers an incoming command to its receiver, or holds it behind the receiver's earlier
+    /// held commands, so that every receiver gets its commands in arrival order.
+    fn deliver_cmd(&mut self, user: Arc<User>, recv: KBox<RecvMsg>, chan: u8) {
+        let ci = usize::from(chan) % IPMI_MAX_CHANNELS;
+        self.release_held(&user);
+        let recv = if self.held.iter().any(|e| Arc::ptr_eq(&e.user, &user)) {
+            recv
+        } else {
+            match user.try_deliver(recv) {
+                Ok(()) => {
+                    self.chan_stats[ci].delivered += 1;
+                    return;
+                }
+                Err(recv) => recv,
+            }
+        };
+        // The capacity is reserved at creation, so this never allocates; beyond it, drop.
+        if self
+            .held
+            .push_within_capacity(Held { user, recv, chan })
+            .is_err()
+        {
+            self.stats.dropped += 1;
+            self.chan_stats[ci].dropped += 1;
+        } else {
+            self.chan_stats[ci].held += 1;
+        }
+    }
+
+    /// Moves `user`'s held commands to its queue, oldest first, until it is full.
+    fn release_held(&mut self, user: &Arc<User>) {
+        let mut i = 0;
+        while i < self.held.len() {
+            if !Arc::ptr_eq(&self.held[i].user, user) {
+                i += 1;
+                continue;
+            }
+            let Ok(e) = self.held.remove(i) else { return };
+            match user.try_deliver(e.recv) {
+                Ok(()) => {
+                    if let Some(c) = self.chan_stats.get_mut(usize::from(e.chan)) {
+                        c.delivered += 1;
+                    }
+                }
+                Err(recv) => {
+                    // Still full: put it back where it was (cannot fail, its slot is free).
+                    let _ = self.held.insert_within_capacity(
+                        i,
+                        Held {
+                            user: e.user,
+                            recv,
+                            chan: e.chan,
+                        },
+                    );
+                    return;
+                }
+            }
         }
     }
 

@@ -113,6 +113,81 @@ pub(crate) fn is_emptied(r: &CmdRcvr, netfn: u8, cmd: u8) -> bool {
     r.chans == 0 && r.netfn == netfn && r.cmd == cmd
 }
 
+/// Most registrations one (netfn, cmd) slot can hold.
+///
+/// Registrations of one (netfn, cmd) have pairwise disjoint channel masks (registering fails on
+/// any shared bit, unregistering only clears bits), and a slot keeps only non-empty masks (see
+/// [`slot_register`]), so there are at most 32 of them, one per bit.
+pub(crate) const SLOT_MAX: usize = 32;
+
+/// [`slot_index`]'s marker for a channel nobody owns.
+pub(crate) const NO_RCVR: u8 = u8::MAX;
+
+/// One registration in a (netfn, cmd) slot: the owner and the channel bits, as given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SlotRcvr<O> {
+    /// The owning user (an id in tests, an `Arc<User>` in the kernel).
+    pub(crate) owner: O,
+    /// The channel bitmask, as given; never 0 inside a slot.
+    pub(crate) chans: u32,
+}
+
+/// Whether a registration of `chans` may be added to the slot `rcvrs` (C
+/// `is_cmd_rcvr_exclusive()`): `Ok(true)` to add it, `Ok(false)` when `chans` is 0.
+///
+/// C stores a 0 mask too, but such an entry never matches a channel, never overlaps and can
+/// never be unregistered, so it has no effect but memory until its user goes away; the table
+/// stores nothing for it, which keeps a slot bounded by [`SLOT_MAX`].
+pub(crate) fn slot_register<O>(rcvrs: &[SlotRcvr<O>], chans: u32) -> Result<bool, Errno> {
+    if rcvrs.iter().any(|r| r.chans & chans != 0) {
+        return Err(Errno::Busy);
+    }
+    Ok(chans != 0)
+}
+
+/// Clears `chans` from the caller's registrations of a slot, channel by channel, as C
+/// `ipmi_unregister_for_cmd()`: for each channel 0..15 named, the registration that owns it loses
+/// every bit of `chans` if `is_caller` says it is the caller's. The caller then removes the
+/// registrations left with no bits. `ENOENT` when nothing of the caller's matched.
+pub(crate) fn slot_unregister<O>(
+    rcvrs: &mut [SlotRcvr<O>],
+    is_caller: impl Fn(&O) -> bool,
+    chans: u32,
+) -> Result<(), Errno> {
+    let mut found = false;
+    for chan in 0..IPMI_NUM_CHANNELS {
+        let bit = 1u32 << chan;
+        if chans & bit == 0 {
+            continue;
+        }
+        let Some(r) = rcvrs.iter_mut().find(|r| r.chans & bit != 0) else {
+            continue;
+        };
+        if is_caller(&r.owner) {
+            found = true;
+            r.chans &= !chans;
+        }
+    }
+    if found {
+        Ok(())
+    } else {
+        Err(Errno::NoEnt)
+    }
+}
+
+/// The registration owning each channel 0..15 of a slot, as an index into `rcvrs`, or
+/// [`NO_RCVR`]: the precomputed answer of C `find_cmd_rcvr()` for that slot.
+pub(crate) fn slot_index<O>(rcvrs: &[SlotRcvr<O>]) -> [u8; IPMI_NUM_CHANNELS as usize] {
+    let mut by_chan = [NO_RCVR; IPMI_NUM_CHANNELS as usize];
+    for (chan, slot) in by_chan.iter_mut().enumerate() {
+        let bit = 1u32 << chan;
+        if let Some(i) = rcvrs.iter().position(|r| r.chans & bit != 0) {
+            *slot = u8::try_from(i).unwrap_or(NO_RCVR);
+        }
+    }
+    by_chan
+}
+
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_receivers))]
 #[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
@@ -202,5 +277,52 @@ mod tests {
         assert_eq!(find(&t, 0x30, 5, 0), None);
         assert_eq!(check_exclusive(&t, 0x30, 5, 1), Ok(()));
         assert_eq!(unregister(&mut t, 1, 0x30, 5, 1), Err(Errno::NoEnt));
+    }
+
+    #[test]
+    fn slot_rules() {
+        let mut s = [
+            SlotRcvr {
+                owner: 1u64,
+                chans: 0b0110,
+            },
+            SlotRcvr {
+                owner: 2,
+                chans: 0x1_0000,
+            },
+        ];
+        assert_eq!(slot_register(&s, 0b0100), Err(Errno::Busy));
+        assert_eq!(slot_register(&s, IPMI_CHAN_ALL), Err(Errno::Busy));
+        assert_eq!(slot_register(&s, 0b1001), Ok(true));
+        assert_eq!(slot_register(&s, 0), Ok(false));
+        let idx = slot_index(&s);
+        assert_eq!(idx[1], 0);
+        assert_eq!(idx[2], 0);
+        assert_eq!(idx[0], NO_RCVR);
+        assert_eq!(
+            slot_unregister(&mut s, |o| *o == 2, 0b0110),
+            Err(Errno::NoEnt)
+        );
+        assert_eq!(slot_unregister(&mut s, |o| *o == 1, 0b0010), Ok(()));
+        assert_eq!(s[0].chans, 0b0100);
+        assert_eq!(slot_index(&s)[1], NO_RCVR);
+        // The high-bit-only registration is unreachable through any channel.
+        assert_eq!(
+            slot_unregister(&mut s, |o| *o == 2, IPMI_CHAN_ALL),
+            Err(Errno::NoEnt)
+        );
+    }
+
+    #[test]
+    fn slot_zombie_quirk() {
+        let mut s = [SlotRcvr {
+            owner: 1u64,
+            chans: IPMI_CHAN_ALL,
+        }];
+        assert_eq!(slot_unregister(&mut s, |o| *o == 1, 0xffff), Ok(()));
+        assert_eq!(s[0].chans, 0xffff_0000);
+        assert_eq!(slot_index(&s), [NO_RCVR; 16]);
+        assert_eq!(slot_register(&s, IPMI_CHAN_ALL), Err(Errno::Busy));
+        assert_eq!(slot_register(&s, 0xffff), Ok(true));
     }
 }

@@ -26,12 +26,15 @@
 use kernel::prelude::*;
 
 mod addr;
+mod bench;
 mod device;
 mod devintf;
 mod handler;
 mod kcs;
 mod message;
 mod platform;
+mod rcu;
+mod rcvr_table;
 mod receivers;
 mod seq;
 mod si;

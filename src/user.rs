@@ -186,11 +186,16 @@ impl User {
     /// Reserves and queues a message in one step; the message is dropped (and `false` returned)
     /// when the user is full.
     pub(crate) fn deliver(&self, msg: KBox<RecvMsg>) -> bool {
+        self.try_deliver(msg).is_ok()
+    }
+
+    /// Reserves and queues a message in one step, or gives it back when the user is full.
+    pub(crate) fn try_deliver(&self, msg: KBox<RecvMsg>) -> Result<(), KBox<RecvMsg>> {
         if self.reserve_msg().is_err() {
-            return false;
+            return Err(msg);
         }
         self.deliver_reserved(msg);
-        true
+        Ok(())
     }
 
     /// Takes the oldest message, if any.

@@ -16,3 +16,7 @@ pub mod receivers;
 pub mod seq;
 #[path = "../../src/si.rs"]
 pub mod si;
+
+/// Property test of the receiver table against a model of C's list.
+#[cfg(test)]
+mod rcvr_model;
