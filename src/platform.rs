@@ -70,6 +70,7 @@ impl Driver {
                     (*slot).remove = Some(remove_trampoline);
                     (*slot).driver.name = DRIVER_NAME.as_char_ptr();
                     (*slot).driver.acpi_match_table = ACPI_IDS.0.as_ptr();
+                    (*slot).driver.pm = crate::pm::PM_OPS.as_ptr();
                     kernel::error::to_result(bindings::__platform_driver_register(
                         slot,
                         module.as_ptr(),
@@ -222,6 +223,11 @@ unsafe fn probe(pdev: *mut bindings::platform_device) -> Result<KBox<KcsDevice>>
         devnum: params.devnum,
         max_users: params.max_users,
         max_msgs: params.max_msgs,
+        // SAFETY: `dev` is being bound (caller); `KcsDevice` clears its copies in its `Drop`,
+        // which `remove_trampoline` runs before the device is unbound.
+        dev: unsafe { crate::pm::RawDev::new(dev) },
+        pm_flags: params.pm_flags,
+        rpm_watch_ms: params.rpm_watch_ms,
     };
     Ok(KBox::new(KcsDevice::probe(&cfg)?, GFP_KERNEL)?)
 }

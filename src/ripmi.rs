@@ -32,6 +32,7 @@ mod handler;
 mod kcs;
 mod message;
 mod platform;
+mod pm;
 mod receivers;
 mod seq;
 mod si;
@@ -70,6 +71,18 @@ module! {
             default: 100,
             description: "Most messages queued for one user before incoming ones are held back",
         },
+        no_direct_complete: bool {
+            default: false,
+            description: "Set DPM_FLAG_NO_DIRECT_COMPLETE: never let the PM core skip suspend/resume",
+        },
+        smart_prepare: bool {
+            default: false,
+            description: "Set DPM_FLAG_SMART_PREPARE: the ACPI PM domain keeps prepare's 0 (no direct-complete)",
+        },
+        rpm_watch_ms: u32 {
+            default: 250,
+            description: "While runtime-suspended, how often the KCS status is checked for attention, in ms",
+        },
     },
 }
 
@@ -82,6 +95,9 @@ pub(crate) struct Params {
     pub(crate) devnum: u32,
     pub(crate) max_users: usize,
     pub(crate) max_msgs: usize,
+    /// `power.driver_flags` to set at probe (`no_direct_complete=`, `smart_prepare=`).
+    pub(crate) pm_flags: u32,
+    pub(crate) rpm_watch_ms: u32,
 }
 
 /// Reads the module parameters.
@@ -93,6 +109,16 @@ pub(crate) fn params() -> Params {
         devnum: module_parameters::devnum.value(),
         max_users: module_parameters::max_users.value() as usize,
         max_msgs: module_parameters::max_msgs_per_user.value() as usize,
+        pm_flags: if module_parameters::no_direct_complete.value() {
+            pm::DPM_FLAG_NO_DIRECT_COMPLETE
+        } else {
+            0
+        } | if module_parameters::smart_prepare.value() {
+            pm::DPM_FLAG_SMART_PREPARE
+        } else {
+            0
+        },
+        rpm_watch_ms: module_parameters::rpm_watch_ms.value(),
     }
 }
 
@@ -104,13 +130,14 @@ struct Ripmi {
 impl kernel::Module for Ripmi {
     fn init(module: &'static ThisModule) -> Result<Self> {
         pr_info!(
-            "loaded (ports={:#x} regspacing={} irq={} devnum={} max_users={} max_msgs_per_user={})\n",
+            "loaded (ports={:#x} regspacing={} irq={} devnum={} max_users={} max_msgs_per_user={} pm_flags={:#x})\n",
             module_parameters::ports.value(),
             module_parameters::regspacing.value(),
             module_parameters::irq.value(),
             module_parameters::devnum.value(),
             module_parameters::max_users.value(),
             module_parameters::max_msgs_per_user.value(),
+            params().pm_flags,
         );
         Ok(Ripmi {
             _driver: platform::Driver::register(module)?,
