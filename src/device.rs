@@ -58,9 +58,8 @@ pub(crate) struct KcsDevice {
     _stats: Option<Pin<KBox<File<Arc<Interface>>>>>,
     /// `pm` in the debugfs directory: driver flags, runtime-PM state, callback counters.
     _pm: Option<Pin<KBox<File<Arc<Interface>>>>>,
-    /// The bound device; runtime PM is enabled on it once probe has succeeded.
+    /// The bound device (runtime PM on it is turned on and off by `src/platform.rs`).
     dev: RawDev,
-    rpm_enabled: bool,
     /// `/sys/kernel/debug/ripmi-ipmiN/`: counters and state for debugging; files hang off it.
     debugfs: Dir,
     irq: Option<IrqRegistration<Interface>>,
@@ -120,7 +119,6 @@ impl KcsDevice {
             _stats: None,
             _pm: None,
             dev: cfg.dev,
-            rpm_enabled: false,
             debugfs: Dir::new(&dir_name),
             irq,
             iface,
@@ -175,8 +173,6 @@ impl KcsDevice {
         )?);
         pm::set_driver_flags(cfg.dev, cfg.pm_flags);
         dev.iface.pm_attach(cfg.dev, cfg.rpm_watch_ms);
-        pm::runtime_enable(cfg.dev);
-        dev.rpm_enabled = true;
         Ok(dev)
     }
 }
@@ -184,10 +180,7 @@ impl KcsDevice {
 impl Drop for KcsDevice {
     fn drop(&mut self) {
         self.misc.take();
-        if self.rpm_enabled {
-            // Resumes a runtime-suspended interface (IRQ unmasked) and stops runtime PM.
-            pm::runtime_disable(self.dev);
-        }
+        // Runtime PM is off already (`remove_trampoline`), the interface resumed.
         self.iface.pm_detach();
         self.iface.shutdown();
         self.irq.take();

@@ -241,6 +241,9 @@ unsafe extern "C" fn probe_trampoline(pdev: *mut bindings::platform_device) -> k
         Ok(kdev) => {
             // SAFETY: `pdev` is valid; we own its driver data while bound.
             unsafe { (*pdev).dev.driver_data = KBox::into_raw(kdev).cast() };
+            // Only now may runtime-PM callbacks run: they find the `KcsDevice` in driver_data.
+            // SAFETY: `pdev` is valid and bound; `remove_trampoline` disables runtime PM again.
+            crate::pm::runtime_enable(unsafe { crate::pm::RawDev::new(&raw mut (*pdev).dev) });
             0
         }
         Err(e) => e.to_errno(),
@@ -251,6 +254,10 @@ unsafe extern "C" fn probe_trampoline(pdev: *mut bindings::platform_device) -> k
 ///
 /// Called by the driver core with a device this driver bound.
 unsafe extern "C" fn remove_trampoline(pdev: *mut bindings::platform_device) {
+    // First of all: resume the device and stop runtime PM, waiting for running callbacks, so
+    // none can find the `KcsDevice` while it is torn down.
+    // SAFETY: `pdev` is valid and still bound (caller).
+    crate::pm::runtime_disable(unsafe { crate::pm::RawDev::new(&raw mut (*pdev).dev) });
     // SAFETY: `driver_data` was set by `probe_trampoline` from `KBox::into_raw`.
     let kdev = unsafe { KBox::from_raw((*pdev).dev.driver_data.cast::<KcsDevice>()) };
     // SAFETY: `pdev` is valid (caller).
