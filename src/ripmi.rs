@@ -130,14 +130,13 @@ struct Ripmi {
 impl kernel::Module for Ripmi {
     fn init(module: &'static ThisModule) -> Result<Self> {
         pr_info!(
-            "loaded (ports={:#x} regspacing={} irq={} devnum={} max_users={} max_msgs_per_user={} pm_flags={:#x})\n",
+            "loaded (ports={:#x} regspacing={} irq={} devnum={} max_users={} max_msgs_per_user={})\n",
             module_parameters::ports.value(),
             module_parameters::regspacing.value(),
             module_parameters::irq.value(),
             module_parameters::devnum.value(),
             module_parameters::max_users.value(),
             module_parameters::max_msgs_per_user.value(),
-            params().pm_flags,
         );
         Ok(Ripmi {
             _driver: platform::Driver::register(module)?,
