@@ -18,6 +18,7 @@ use kernel::{
 use crate::devintf::MiscDev;
 use crate::handler::Interface;
 use crate::kcs::io::{IoRegion, IrqRegistration, PortIo};
+use crate::pm::{self, Phase, RawDev};
 use crate::si::{Next, Si, SiOutput};
 
 /// How long probe waits for the BMC to answer Get Device ID, and for the channel scan.
@@ -39,6 +40,12 @@ pub(crate) struct KcsConfig {
     pub(crate) max_users: usize,
     /// `max_msgs_per_user`.
     pub(crate) max_msgs: usize,
+    /// The device being bound, for power management.
+    pub(crate) dev: RawDev,
+    /// `power.driver_flags` to set.
+    pub(crate) pm_flags: u32,
+    /// `rpm_watch_ms`.
+    pub(crate) rpm_watch_ms: u32,
 }
 
 /// A bound BMC.
@@ -53,6 +60,10 @@ pub(crate) struct KcsDevice {
     _channels: Option<Pin<KBox<File<Arc<Interface>>>>>,
     /// `bench_dispatch` in the debugfs directory: a write runs the dispatch benchmark.
     _bench: Option<Pin<KBox<File<()>>>>,
+    /// `pm` in the debugfs directory: driver flags, runtime-PM state, callback counters.
+    _pm: Option<Pin<KBox<File<Arc<Interface>>>>>,
+    /// The bound device (runtime PM on it is turned on and off by `src/platform.rs`).
+    dev: RawDev,
     /// `/sys/kernel/debug/ripmi-ipmiN/`: counters and state for debugging; files hang off it.
     debugfs: Dir,
     irq: Option<IrqRegistration<Interface>>,
@@ -111,6 +122,8 @@ impl KcsDevice {
             _stats: None,
             _channels: None,
             _bench: None,
+            _pm: None,
+            dev: cfg.dev,
             debugfs: Dir::new(&dir_name),
             irq,
             iface,
@@ -188,6 +201,13 @@ impl KcsDevice {
             }
         );
         dev.misc = Some(misc);
+        dev._pm = Some(KBox::pin_init(
+            dev.debugfs
+                .read_callback_file(c"pm", dev.iface.clone(), &write_pm_file),
+            GFP_KERNEL,
+        )?);
+        pm::set_driver_flags(cfg.dev, cfg.pm_flags);
+        dev.iface.pm_attach(cfg.dev, cfg.rpm_watch_ms);
         Ok(dev)
     }
 }
@@ -195,6 +215,8 @@ impl KcsDevice {
 impl Drop for KcsDevice {
     fn drop(&mut self) {
         self.misc.take();
+        // Runtime PM is off already (`remove_trampoline`), the interface resumed.
+        self.iface.pm_detach();
         self.iface.shutdown();
         self.irq.take();
         let s = self.iface.stats();
@@ -203,6 +225,111 @@ impl Drop for KcsDevice {
             s.sent, s.responses, s.timeouts, s.events, s.commands, s.unhandled_commands, s.dropped
         );
     }
+}
+
+/// Power management: what the `dev_pm_ops` trampolines of `src/pm.rs` call. The handler does
+/// the work; this adds the IRQ, which it does not own.
+impl KcsDevice {
+    /// `->prepare`: true when direct-complete may be used (idle and runtime-suspended).
+    pub(crate) fn pm_prepare(&self) -> bool {
+        self.iface.prepare()
+    }
+
+    /// `->complete`: records whether suspend and resume were skipped.
+    pub(crate) fn pm_complete(&self) {
+        self.iface.complete(pm::direct_complete(self.dev));
+    }
+
+    /// `->suspend`, `->freeze`, `->poweroff`: quiesce, then mask the IRQ.
+    pub(crate) fn pm_suspend(&self, phase: Phase) -> Result {
+        self.iface.pm_count(|s| match phase {
+            Phase::Freeze => s.freeze += 1,
+            Phase::Poweroff => s.poweroff += 1,
+            _ => s.suspend += 1,
+        });
+        // The ACPI PM domain resumes a runtime-suspended device before this; the platform bus
+        // (a `ports=` device) does not, so do it here: the quiesce starts from a running state.
+        pm::runtime_resume_sync(self.dev);
+        self.iface.suspend();
+        if let Some(irq) = &self.irq {
+            irq.disable();
+        }
+        Ok(())
+    }
+
+    /// `->resume`, `->thaw`, `->restore`: unmask the IRQ, then re-initialise the interface.
+    pub(crate) fn pm_resume(&self, phase: Phase) -> Result {
+        self.iface.pm_count(|s| match phase {
+            Phase::Thaw => s.thaw += 1,
+            Phase::Restore => s.restore += 1,
+            _ => s.resume += 1,
+        });
+        if let Some(irq) = &self.irq {
+            irq.enable();
+        }
+        self.iface.resume()
+    }
+
+    /// `->runtime_suspend`: `EBUSY` while busy; otherwise the watch replaces I/O, IRQ masked.
+    pub(crate) fn pm_runtime_suspend(&self) -> Result {
+        self.iface.runtime_suspend()?;
+        if let Some(irq) = &self.irq {
+            irq.disable();
+        }
+        Ok(())
+    }
+
+    /// `->runtime_resume`: unmask the IRQ and run the interface again.
+    pub(crate) fn pm_runtime_resume(&self) {
+        if let Some(irq) = &self.irq {
+            irq.enable();
+        }
+        self.iface.runtime_resume();
+    }
+}
+
+/// Writes the debugfs `pm` file.
+fn write_pm_file(iface: &Arc<Interface>, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    let (s, rpm_suspended, dev) = iface.pm_stats();
+    let flags = dev.driver_flags();
+    let status = match dev.runtime_status() {
+        kernel::bindings::rpm_status_RPM_ACTIVE => "active",
+        kernel::bindings::rpm_status_RPM_RESUMING => "resuming",
+        kernel::bindings::rpm_status_RPM_SUSPENDED => "suspended",
+        kernel::bindings::rpm_status_RPM_SUSPENDING => "suspending",
+        _ => "unknown",
+    };
+    writeln!(
+        f,
+        "driver_flags {:#x}\nno_direct_complete {}\nsmart_prepare {}",
+        flags,
+        u8::from(flags & pm::DPM_FLAG_NO_DIRECT_COMPLETE != 0),
+        u8::from(flags & pm::DPM_FLAG_SMART_PREPARE != 0)
+    )?;
+    writeln!(
+        f,
+        "runtime_status {}\nrpm_suspended {}\nidle {}",
+        status,
+        u8::from(rpm_suspended),
+        u8::from(iface.is_idle())
+    )?;
+    writeln!(
+        f,
+        "prepare {}\nprepare_positive {}\nsuspend {}\nresume {}\nfreeze {}\nthaw {}\npoweroff {}\nrestore {}",
+        s.prepare, s.prepare_positive, s.suspend, s.resume, s.freeze, s.thaw, s.poweroff, s.restore
+    )?;
+    writeln!(
+        f,
+        "complete {}\ndirect_complete {}\nlast_direct_complete {}",
+        s.complete,
+        s.direct_complete,
+        u8::from(s.last_direct_complete)
+    )?;
+    writeln!(
+        f,
+        "runtime_suspend {}\nruntime_suspend_busy {}\nruntime_resume {}\nrequeued {}\nwatch_wakeups {}",
+        s.runtime_suspend, s.runtime_suspend_busy, s.runtime_resume, s.requeued, s.watch_wakeups
+    )
 }
 
 /// The fields of a Get Device ID response that probe logs.

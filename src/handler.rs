@@ -29,18 +29,21 @@
 use kernel::{
     prelude::*,
     sync::{new_spinlock_irq, Arc, SpinLockIrq},
+    time::{delay::fsleep, Delta},
 };
 
 use crate::rcvr_table::RcvrTable;
 
 use crate::addr::{Addr, Errno, IpmbAddr, IPMI_ADDR_SIZE, IPMI_BMC_CHANNEL};
 use crate::kcs::io::{IrqHandler, PortIo};
+use crate::kcs::sm::{KcsRegisters, STATUS_ATN};
 use crate::message::{
     check_request, decode_get_msg, format_ipmb_msg, format_lan_msg, format_sysintf_req,
     get_msg_channel, is_response_netfn, send_msg_error, seq_of_user_msgid, GetMsg, Msg, SmiMsg,
     IPMI_CHANNEL_MEDIUM_IPMB, IPMI_INVALID_CMD_COMPLETION_CODE, IPMI_MAX_MSG_LENGTH,
     IPMI_NETFN_APP_REQUEST, IPMI_RESPONSE_RECV_TYPE, IPMI_TIMEOUT_COMPLETION_CODE,
 };
+use crate::pm::{PmState, PmStats, RawDev, QUIESCE_TIMEOUT_MS};
 use crate::seq::{Expired, Maintenance, SeqKey, SeqTable, IPMI_TIMEOUT_MS};
 use crate::si::{Next, Si, SiOutput};
 use crate::timer::{usecs_to_jiffies, Timer};
@@ -193,6 +196,8 @@ struct HandlerState {
     /// Set at teardown; afterwards the ports are never touched again.
     shutting_down: bool,
     stats: Stats,
+    /// Runtime and system PM state (`src/pm.rs`; methods at the end of this file).
+    pm: PmState,
 }
 
 /// What [`Interface::inner`] protects.
@@ -261,6 +266,7 @@ impl Interface {
             tick_armed: false,
             shutting_down: false,
             stats: Stats::default(),
+            pm: PmState::new(),
         });
         let inner = init!(IfaceInner { si: Si::new(has_irq), h <- h });
         Arc::pin_init(
@@ -349,11 +355,11 @@ impl Interface {
     fn after_event(&self, si: &mut Si, h: &mut HandlerState, mut next: Next) {
         let mut regs = self.regs;
         loop {
-            if h.shutting_down {
+            if h.shutting_down || h.pm_hold(si) {
                 return;
             }
             // Feed the interface while it has no message of ours (C `start_next_msg()`).
-            while h.curr.is_none() && !h.outq.is_empty() {
+            while h.curr.is_none() && !h.outq.is_empty() && !h.pm.quiescing {
                 let Ok(out) = h.outq.remove(0) else { break };
                 let mut bytes = [0u8; IPMI_MAX_MSG_LENGTH];
                 let len = out.msg.as_bytes().len();
@@ -402,6 +408,10 @@ impl Interface {
         if h.shutting_down {
             return;
         }
+        if h.pm.rpm_suspended || h.pm.sys_suspended {
+            self.pm_watch(h);
+            return;
+        }
         let mut regs = self.regs;
         let next = si.timeout(&mut regs, elapsed, &mut |o| h.on_output(o, self));
         self.after_event(si, h, next);
@@ -413,7 +423,7 @@ impl Interface {
         let mut guard = self.inner.lock();
         let IfaceInner { si, h } = &mut *guard;
         h.tick_armed = false;
-        if h.shutting_down {
+        if h.shutting_down || h.pm_hold(si) {
             return;
         }
         let HandlerState {
@@ -782,6 +792,9 @@ impl IrqHandler for Interface {
         if h.shutting_down {
             return false;
         }
+        if h.pm_hold(si) {
+            return true;
+        }
         let mut regs = self.regs;
         let next = si.event(&mut regs, 0, &mut |o| h.on_output(o, self));
         self.after_event(si, h, next);
@@ -1111,3 +1124,239 @@ impl HandlerState {
 // `IPMI_BMC_CHANNEL` is where system-interface answers come from; keep the import honest.
 const _: () = assert!(IPMI_BMC_CHANNEL == 0xf);
 const _: Option<IpmbAddr> = None;
+
+// Power management (`src/pm.rs`, `Documentation/pm.rst`). Kept in its own blocks at the end of
+// the file: the rest of the handler only consults `HandlerState::pm_hold` and `pm.quiescing`.
+
+impl Interface {
+    /// Attaches the bound device, for the runtime-PM requests the handler makes, and the
+    /// period of the attention watch while runtime-suspended.
+    pub(crate) fn pm_attach(&self, dev: RawDev, watch_ms: u32) {
+        let mut guard = self.inner.lock();
+        guard.h.pm.dev = dev;
+        guard.h.pm.watch_us = watch_ms.clamp(1, 60_000) * 1000;
+    }
+
+    /// Detaches the device before it is unbound; afterwards the handler makes no PM request.
+    pub(crate) fn pm_detach(&self) {
+        self.inner.lock().h.pm.dev = RawDev::NONE;
+    }
+
+    /// A snapshot of the PM counters, whether runtime-suspended, and the device.
+    pub(crate) fn pm_stats(&self) -> (PmStats, bool, RawDev) {
+        let guard = self.inner.lock();
+        (guard.h.pm.stats, guard.h.pm.rpm_suspended, guard.h.pm.dev)
+    }
+
+    /// Counts a callback.
+    pub(crate) fn pm_count(&self, f: impl FnOnce(&mut PmStats)) {
+        f(&mut self.inner.lock().h.pm.stats);
+    }
+
+    /// Whether nothing is in flight, queued or waiting for a remote answer, and the one-second
+    /// tick has nothing to do.
+    pub(crate) fn is_idle(&self) -> bool {
+        let guard = self.inner.lock();
+        guard.h.pm_idle(&guard.si)
+    }
+
+    /// `->prepare`: true (direct-complete may be used) only when runtime-suspended, idle, and
+    /// the BMC flags no attention (an incoming message or event waiting to be fetched).
+    pub(crate) fn prepare(&self) -> bool {
+        let mut guard = self.inner.lock();
+        let IfaceInner { si, h } = &mut *guard;
+        h.pm.in_system_pm = true;
+        h.pm.stats.prepare += 1;
+        let mut regs = self.regs;
+        let direct = !h.shutting_down
+            && h.pm.rpm_suspended
+            && h.pm.dev.runtime_status() == kernel::bindings::rpm_status_RPM_SUSPENDED
+            && h.pm_idle(si)
+            && regs.read_status() & STATUS_ATN == 0;
+        if direct {
+            h.pm.stats.prepare_positive += 1;
+        }
+        direct
+    }
+
+    /// `->complete`: `direct` says whether the PM core skipped suspend and resume. A
+    /// runtime-suspended interface looks for attention at once, for what the BMC queued meanwhile.
+    pub(crate) fn complete(&self, direct: bool) {
+        let mut guard = self.inner.lock();
+        let h = &mut guard.h;
+        h.pm.in_system_pm = false;
+        h.pm.stats.complete += 1;
+        h.pm.stats.last_direct_complete = direct;
+        if direct {
+            h.pm.stats.direct_complete += 1;
+        }
+        if h.pm.rpm_suspended && !h.shutting_down {
+            h.si_timer_us = Some(h.pm.watch_us);
+            self.si_timer.arm(self, 1);
+        }
+    }
+
+    /// The attention watch of a runtime-suspended interface (run by the SI timer): reads only the
+    /// status register, and asks for a runtime resume when the BMC has something for us.
+    fn pm_watch(&self, h: &mut HandlerState) {
+        if !h.pm.rpm_suspended || h.pm.sys_suspended {
+            return;
+        }
+        let mut regs = self.regs;
+        if regs.read_status() & STATUS_ATN != 0 {
+            h.pm.stats.watch_wakeups += 1;
+            h.pm.dev.request_resume();
+        }
+        // Between prepare and complete nothing should run across the system sleep; complete
+        // restarts the watch.
+        if !h.pm.in_system_pm {
+            h.si_timer_us = Some(h.pm.watch_us);
+            self.si_timer.arm(self, usecs_to_jiffies(h.pm.watch_us));
+        }
+    }
+
+    /// `->runtime_suspend`: with work pending, refuses with `EBUSY` and pushes the autosuspend
+    /// expiry back (so the PM core tries again later); otherwise stops transactions and polling
+    /// and starts the attention watch. The caller masks the IRQ afterwards.
+    pub(crate) fn runtime_suspend(&self) -> Result {
+        let mut guard = self.inner.lock();
+        let IfaceInner { si, h } = &mut *guard;
+        let mut regs = self.regs;
+        if h.shutting_down || !h.pm_idle(si) || regs.read_status() & STATUS_ATN != 0 {
+            h.pm.stats.runtime_suspend_busy += 1;
+            h.pm.dev.mark_last_busy();
+            return Err(EBUSY);
+        }
+        h.pm.rpm_suspended = true;
+        h.pm.stats.runtime_suspend += 1;
+        h.si_timer_us = Some(h.pm.watch_us);
+        self.si_timer.arm(self, usecs_to_jiffies(h.pm.watch_us));
+        Ok(())
+    }
+
+    /// `->runtime_resume`: leaves the watch and runs the state machine, which fetches what the
+    /// BMC flagged and starts the queued requests. The caller unmasks the IRQ first.
+    pub(crate) fn runtime_resume(&self) {
+        let mut guard = self.inner.lock();
+        let IfaceInner { si, h } = &mut *guard;
+        h.pm.rpm_suspended = false;
+        h.pm.stats.runtime_resume += 1;
+        h.si_timer_us = None;
+        h.pm.dev.mark_last_busy();
+        if h.shutting_down || h.pm.sys_suspended {
+            return;
+        }
+        let mut regs = self.regs;
+        let next = si.event(&mut regs, 0, &mut |o| h.on_output(o, self));
+        self.after_event(si, h, next);
+    }
+
+    /// Quiesces for a system suspend (or hibernation): no new transaction starts (new requests
+    /// queue and wait), the one in flight finishes, or after [`QUIESCE_TIMEOUT_MS`] is aborted
+    /// and queued again at the head; then I/O and both timers stop. Process context; the
+    /// caller masks the IRQ afterwards.
+    pub(crate) fn suspend(&self) {
+        self.inner.lock().h.pm.quiescing = true;
+        let mut waited = 0;
+        loop {
+            {
+                let mut guard = self.inner.lock();
+                let IfaceInner { si, h } = &mut *guard;
+                let idle = h.curr.is_none() && si.is_idle();
+                if idle || waited >= QUIESCE_TIMEOUT_MS || h.shutting_down {
+                    if !idle {
+                        h.requeue_current();
+                        si.reset();
+                    }
+                    h.pm.sys_suspended = true;
+                    h.si_timer_us = None;
+                    h.tick_armed = false;
+                    break;
+                }
+            }
+            fsleep(Delta::from_millis(1));
+            waited += 1;
+        }
+        // Callbacks that still run see `sys_suspended` and neither do I/O nor re-arm.
+        self.si_timer.cancel();
+        self.tick_timer.cancel();
+    }
+
+    /// Brings the interface back after a system resume (or thaw/restore): re-initialises the
+    /// KCS state machine, re-enables the BMC global enables (`Si::start`), restarts the tick if
+    /// needed and the waiting requests; attention raised meanwhile is then handled. The caller
+    /// unmasks the IRQ first.
+    pub(crate) fn resume(&self) -> Result {
+        let mut guard = self.inner.lock();
+        let IfaceInner { si, h } = &mut *guard;
+        h.pm.sys_suspended = false;
+        h.pm.quiescing = false;
+        if h.shutting_down {
+            return Ok(());
+        }
+        si.reset();
+        let mut regs = self.regs;
+        let next = si
+            .start(&mut regs, &mut |out| h.on_output(out, self))
+            .map_err(|_| EIO)?;
+        self.after_event(si, h, next);
+        h.pm.dev.mark_last_busy();
+        Ok(())
+    }
+}
+
+impl HandlerState {
+    /// Whether the interface must be left alone for power management; called before any I/O
+    /// from an event. Runtime-suspended with work waiting, it asks for a runtime resume (an
+    /// `RPM_ASYNC` request, fine in IRQ context). Otherwise notes activity for autosuspend.
+    fn pm_hold(&mut self, si: &Si) -> bool {
+        if self.pm.sys_suspended {
+            return true;
+        }
+        if self.pm.rpm_suspended {
+            if !self.outq.is_empty() || self.needs_tick() {
+                self.pm.dev.request_resume();
+            }
+            return true;
+        }
+        if !self.pm_idle(si) {
+            self.pm.dev.mark_last_busy();
+        }
+        false
+    }
+
+    /// Whether there is no work: nothing in flight or queued, no request waiting for a remote
+    /// answer, nothing for the tick, and no system transition under way.
+    fn pm_idle(&self, si: &Si) -> bool {
+        self.curr.is_none()
+            && self.outq.is_empty()
+            && !self.needs_tick()
+            && !self.pm.quiescing
+            && !self.pm.sys_suspended
+            && si.is_idle()
+    }
+
+    /// Puts the transaction in flight back at the head of the queue, to be sent again after
+    /// resume; if there is no room it is answered with 0xFF instead, so it is never lost.
+    fn requeue_current(&mut self) {
+        let Some(out) = self.curr.take() else { return };
+        let (n0, n1) = {
+            let b = out.msg.as_bytes();
+            (
+                b.first().copied().unwrap_or(0),
+                b.get(1).copied().unwrap_or(0),
+            )
+        };
+        let _ = self.outq.reserve(1, GFP_ATOMIC);
+        match self.outq.push_within_capacity(out) {
+            Ok(()) => {
+                self.outq.rotate_right(1);
+                self.pm.stats.requeued += 1;
+            }
+            Err(e) => {
+                self.curr = Some(e.0);
+                self.on_response(&[n0 | 4, n1, 0xff]);
+            }
+        }
+    }
+}

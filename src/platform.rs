@@ -11,6 +11,7 @@
 use kernel::{bindings, prelude::*, types::Opaque};
 
 use crate::device::{KcsConfig, KcsDevice};
+use crate::pm::RawDev;
 
 /// The driver's name; the `ports=` device is matched by it.
 const DRIVER_NAME: &CStr = c"ripmi";
@@ -70,6 +71,7 @@ impl Driver {
                     (*slot).remove = Some(remove_trampoline);
                     (*slot).driver.name = DRIVER_NAME.as_char_ptr();
                     (*slot).driver.acpi_match_table = ACPI_IDS.0.as_ptr();
+                    (*slot).driver.pm = crate::pm::PM_OPS.as_ptr();
                     kernel::error::to_result(bindings::__platform_driver_register(
                         slot,
                         module.as_ptr(),
@@ -195,11 +197,14 @@ unsafe fn probe(pdev: *mut bindings::platform_device) -> Result<KBox<KcsDevice>>
             return Err(ENODEV);
         }
     }
+    // SAFETY: `dev` is being bound (caller); `KcsDevice` clears its copies in its `Drop`, which
+    // `remove_trampoline` runs before the device is unbound.
+    let rdev = unsafe { RawDev::new(dev) };
     // SAFETY: `dev` is valid (caller); only the `ports=` device carries platform data, a copy of
     // the `ManualPorts` given to `platform_device_register_full`.
     if let Some(m) = unsafe { (*dev).platform_data.cast::<ManualPorts>().as_ref() } {
         return Ok(KBox::new(
-            KcsDevice::probe(&config(&params, m.port, m.spacing, m.irq))?,
+            KcsDevice::probe(&config(&params, rdev, m.port, m.spacing, m.irq))?,
             GFP_KERNEL,
         )?);
     }
@@ -224,12 +229,18 @@ unsafe fn probe(pdev: *mut bindings::platform_device) -> Result<KBox<KcsDevice>>
     };
     // SAFETY: `pdev` is valid (caller).
     let irq = unsafe { bindings::platform_get_irq_optional(pdev, 0) };
-    let cfg = config(&params, start, spacing, u32::try_from(irq).unwrap_or(0));
+    let cfg = config(
+        &params,
+        rdev,
+        start,
+        spacing,
+        u32::try_from(irq).unwrap_or(0),
+    );
     Ok(KBox::new(KcsDevice::probe(&cfg)?, GFP_KERNEL)?)
 }
 
-/// The probe configuration of a KCS at `port`.
-fn config(params: &crate::Params, port: u64, spacing: u32, irq: u32) -> KcsConfig {
+/// The probe configuration of a KCS at `port` for the device `dev`.
+fn config(params: &crate::Params, dev: RawDev, port: u64, spacing: u32, irq: u32) -> KcsConfig {
     KcsConfig {
         port,
         spacing,
@@ -237,6 +248,9 @@ fn config(params: &crate::Params, port: u64, spacing: u32, irq: u32) -> KcsConfi
         devnum: params.devnum,
         max_users: params.max_users,
         max_msgs: params.max_msgs,
+        dev,
+        pm_flags: params.pm_flags,
+        rpm_watch_ms: params.rpm_watch_ms,
     }
 }
 
@@ -249,6 +263,9 @@ unsafe extern "C" fn probe_trampoline(pdev: *mut bindings::platform_device) -> k
         Ok(kdev) => {
             // SAFETY: `pdev` is valid; we own its driver data while bound.
             unsafe { (*pdev).dev.driver_data = KBox::into_raw(kdev).cast() };
+            // Only now may runtime-PM callbacks run: they find the `KcsDevice` in driver_data.
+            // SAFETY: `pdev` is valid and bound; `remove_trampoline` disables runtime PM again.
+            crate::pm::runtime_enable(unsafe { crate::pm::RawDev::new(&raw mut (*pdev).dev) });
             0
         }
         Err(e) => e.to_errno(),
@@ -259,6 +276,10 @@ unsafe extern "C" fn probe_trampoline(pdev: *mut bindings::platform_device) -> k
 ///
 /// Called by the driver core with a device this driver bound.
 unsafe extern "C" fn remove_trampoline(pdev: *mut bindings::platform_device) {
+    // First of all: resume the device and stop runtime PM, waiting for running callbacks, so
+    // none can find the `KcsDevice` while it is torn down.
+    // SAFETY: `pdev` is valid and still bound (caller).
+    crate::pm::runtime_disable(unsafe { crate::pm::RawDev::new(&raw mut (*pdev).dev) });
     // SAFETY: `driver_data` was set by `probe_trampoline` from `KBox::into_raw`.
     let kdev = unsafe { KBox::from_raw((*pdev).dev.driver_data.cast::<KcsDevice>()) };
     // SAFETY: `pdev` is valid (caller).

@@ -33,6 +33,7 @@ mod handler;
 mod kcs;
 mod message;
 mod platform;
+mod pm;
 mod rcu;
 mod rcvr_table;
 mod receivers;
@@ -73,6 +74,18 @@ module! {
             default: 100,
             description: "Most messages queued for one user before incoming ones are held back",
         },
+        no_direct_complete: bool {
+            default: false,
+            description: "Set DPM_FLAG_NO_DIRECT_COMPLETE: never let the PM core skip suspend/resume",
+        },
+        smart_prepare: bool {
+            default: false,
+            description: "Set DPM_FLAG_SMART_PREPARE: the ACPI PM domain keeps prepare's 0 (no direct-complete)",
+        },
+        rpm_watch_ms: u32 {
+            default: 250,
+            description: "While runtime-suspended, how often the KCS status is checked for attention, in ms",
+        },
     },
 }
 
@@ -85,6 +98,9 @@ pub(crate) struct Params {
     pub(crate) devnum: u32,
     pub(crate) max_users: usize,
     pub(crate) max_msgs: usize,
+    /// `power.driver_flags` to set at probe (`no_direct_complete=`, `smart_prepare=`).
+    pub(crate) pm_flags: u32,
+    pub(crate) rpm_watch_ms: u32,
 }
 
 /// Reads the module parameters.
@@ -96,6 +112,16 @@ pub(crate) fn params() -> Params {
         devnum: module_parameters::devnum.value(),
         max_users: module_parameters::max_users.value() as usize,
         max_msgs: module_parameters::max_msgs_per_user.value() as usize,
+        pm_flags: if module_parameters::no_direct_complete.value() {
+            pm::DPM_FLAG_NO_DIRECT_COMPLETE
+        } else {
+            0
+        } | if module_parameters::smart_prepare.value() {
+            pm::DPM_FLAG_SMART_PREPARE
+        } else {
+            0
+        },
+        rpm_watch_ms: module_parameters::rpm_watch_ms.value(),
     }
 }
 

@@ -48,7 +48,7 @@
 //! - No OEM flag handlers (Dell PowerEdge) and no broken-IRQ quirks (`cannot_disable_irq`,
 //!   `irq_enable_broken`), no statistics, no BT interrupt register.
 
-use crate::kcs::sm::{Cc, KcsRegisters, KcsSm, SmResult, IPMI_MAX_MSG_LENGTH};
+use crate::kcs::sm::{Cc, KcsRegisters, KcsSm, KcsState, SmResult, IPMI_MAX_MSG_LENGTH};
 
 /// The App network function, for requests (`IPMI_NETFN_APP_REQUEST`).
 pub(crate) const IPMI_NETFN_APP_REQUEST: u8 = 0x06;
@@ -223,6 +223,21 @@ impl Si {
     /// What the interface is doing.
     pub(crate) fn state(&self) -> SiState {
         self.si_state
+    }
+
+    /// Whether nothing is in flight or waiting: the state machine is idle in `SI_NORMAL`, with no
+    /// request of the upper layer or of our own (used to quiesce before a system suspend).
+    pub(crate) fn is_idle(&self) -> bool {
+        self.si_state == SiState::Normal
+            && self.curr == CurrMsg::None
+            && !self.has_waiting
+            && self.sm.state() == KcsState::Idle
+    }
+
+    /// Forgets everything, as a freshly created interface, keeping only whether it has an IRQ;
+    /// [`Si::start`] brings it up again (after a system resume, when the KCS may have been reset).
+    pub(crate) fn reset(&mut self) {
+        *self = Self::new(self.has_irq);
     }
 
     /// Whether the BMC's event message buffer is enabled (C `supports_event_msg_buff`, and

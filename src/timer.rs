@@ -77,6 +77,13 @@ impl<T: Sync> Timer<T> {
         unsafe { bindings::mod_timer(self.raw.get(), now.wrapping_add(delay_jiffies)) };
     }
 
+    /// Stops the timer and waits for a running callback to finish; [`Timer::arm`] may start it
+    /// again (system suspend).
+    pub(crate) fn cancel(&self) {
+        // SAFETY: `raw` is an initialised timer (type invariants).
+        unsafe { bindings::timer_delete_sync(self.raw.get()) };
+    }
+
     /// Stops the timer for good and waits for a running callback to finish.
     pub(crate) fn shutdown(&self) {
         // SAFETY: `raw` is an initialised timer (type invariants).

@@ -217,6 +217,20 @@ impl<T: IrqHandler> IrqRegistration<T> {
     }
 }
 
+impl<T: IrqHandler> IrqRegistration<T> {
+    /// Masks the line and waits for a running handler to finish (`disable_irq()`); calls nest.
+    pub(crate) fn disable(&self) {
+        // SAFETY: The line is requested while `self` exists (type invariants).
+        unsafe { bindings::disable_irq(self.irq) };
+    }
+
+    /// Undoes one [`IrqRegistration::disable`] (`enable_irq()`).
+    pub(crate) fn enable(&self) {
+        // SAFETY: As above.
+        unsafe { bindings::enable_irq(self.irq) };
+    }
+}
+
 impl<T: IrqHandler> Drop for IrqRegistration<T> {
     fn drop(&mut self) {
         // SAFETY: The line was requested with this `dev_id` (type invariants); `free_irq` waits
