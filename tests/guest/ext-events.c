@@ -19,6 +19,30 @@ static int receive_one(int fd, int wait_ms)
 	return 0;
 }
 
+/*
+ * Waits (up to 5 s) until the driver has fetched the event from the BMC's one-entry buffer
+ * (the simulator's flags lose bit 1), so the next event does not overwrite it. An idle,
+ * runtime-suspended ripmi notices the event from its attention watch (250 ms) rather than an
+ * interrupt.
+ */
+static int event_fetched(void)
+{
+	for (int i = 0; i < 100; i++) {
+		FILE *p = popen("bmcsim-ctl stats", "r");
+		char buf[512] = "";
+		if (p) {
+			if (!fgets(buf, sizeof(buf), p))
+				buf[0] = 0;
+			pclose(p);
+		}
+		char *f = strstr(buf, " flags=");
+		if (f && !(strtoul(f + 7, NULL, 16) & 0x02))
+			return 1;
+		rt_sleep_ms(50);
+	}
+	return 0;
+}
+
 static int event(const char *bytes)
 {
 	char cmd[200];
@@ -37,11 +61,11 @@ int main(void)
 	 * buffer holds one event, so wait for the first to be fetched before the second. */
 	if (event("01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10") != 0)
 		return 1;
-	if (system("bmcsim-ctl wait drained 5000 >/dev/null") != 0)
+	if (!event_fetched())
 		printf("first event not fetched\n");
 	if (event("11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f 20") != 0)
 		return 1;
-	if (system("bmcsim-ctl wait drained 5000 >/dev/null") != 0)
+	if (!event_fetched())
 		printf("second event not fetched\n");
 	int on = 1;
 	if (ioctl(fd, IPMICTL_SET_GETS_EVENTS_CMD, &on) < 0) {

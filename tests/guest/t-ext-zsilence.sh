@@ -2,9 +2,9 @@
 # A BMC that stops answering (ripmi's simulator with 'fault silence'), on the C stack and on
 # ripmi in one boot: a request must still end with a completion code (QEMU gives up on the BMC
 # after 4 s and the KCS answers 0xC3), ipmitool must see that code, and the interface must work
-# again once the BMC answers. Named to run last among the simulator tests: after some fault
-# sequences QEMU's ipmi-bmc-extern stops forwarding requests for the rest of the boot, for both
-# stacks alike (see Documentation/testing.rst).
+# again once the BMC answers. It runs in a boot of its own (run-guest-tests runs t-ext-z* only
+# when named): after some fault sequences QEMU's ipmi-bmc-extern stops forwarding requests for
+# the rest of the boot, for both stacks alike (see Documentation/testing.rst).
 pass() { echo "RIPMI-RESULT pass ext-silence/$1"; }
 fail() { echo "RIPMI-RESULT fail ext-silence/$1: $2"; }
 out=/tmp/ext-silence
