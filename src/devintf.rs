@@ -20,7 +20,7 @@ use kernel::{
 };
 
 use crate::addr::{check_addr_len, Addr, IPMI_ADDR_SIZE};
-use crate::handler::{to_error, Interface};
+use crate::handler::{to_error, Interface, Request};
 use crate::message::IPMI_MAX_MSG_LENGTH;
 use crate::receivers::IPMI_CHAN_ALL;
 use crate::uapi::*;
@@ -385,16 +385,16 @@ impl DevFile {
         } else {
             0
         };
-        self.iface.send(
-            &self.user,
-            &addr,
-            req.msgid,
-            req.netfn,
-            req.cmd,
-            &data[..data_len],
+        let request = Request {
+            addr,
+            msgid: req.msgid,
+            netfn: req.netfn,
+            cmd: req.cmd,
+            data: &data[..data_len],
             retries,
             retry_ms,
-        )?;
+        };
+        self.iface.send(&self.user, &request)?;
         Ok(0)
     }
 

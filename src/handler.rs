@@ -82,6 +82,25 @@ pub(crate) fn to_error(e: Errno) -> Error {
     }
 }
 
+/// A user's request as `SEND_COMMAND[_SETTIME]` gives it, after the address and data were
+/// copied and the address validated (the arguments of C `i_ipmi_request()`).
+pub(crate) struct Request<'a> {
+    /// Where it goes.
+    pub(crate) addr: Addr,
+    /// The user's message id, returned with the answer.
+    pub(crate) msgid: i64,
+    /// The network function.
+    pub(crate) netfn: u8,
+    /// The command.
+    pub(crate) cmd: u8,
+    /// The data bytes.
+    pub(crate) data: &'a [u8],
+    /// Retries for an IPMB/LAN request; negative means the default.
+    pub(crate) retries: i32,
+    /// Time between retries in ms; 0 means the default.
+    pub(crate) retry_ms: u32,
+}
+
 /// What a message sent to the interface is for, so its response can be routed.
 enum OutKind {
     /// A user's request to the BMC itself; the response goes to `user` in `recv`.
@@ -540,38 +559,27 @@ impl Interface {
 
     /// Sends a message for a user (C `i_ipmi_request()`): `addr` is the validated address,
     /// `data` the copied data. The response (or an error completion) is queued for `user`.
-    #[expect(clippy::too_many_arguments)]
-    pub(crate) fn send(
-        &self,
-        user: &Arc<User>,
-        addr: &Addr,
-        msgid: i64,
-        netfn: u8,
-        cmd: u8,
-        data: &[u8],
-        retries: i32,
-        retry_ms: u32,
-    ) -> Result {
+    pub(crate) fn send(&self, user: &Arc<User>, req: &Request<'_>) -> Result {
         user.reserve_msg()?;
-        let result = self.send_reserved(user, addr, msgid, netfn, cmd, data, retries, retry_ms);
+        let result = self.send_reserved(user, req);
         if result.is_err() {
             user.unreserve_msg();
         }
         result
     }
 
-    #[expect(clippy::too_many_arguments)]
-    fn send_reserved(
-        &self,
-        user: &Arc<User>,
-        addr: &Addr,
-        msgid: i64,
-        netfn: u8,
-        cmd: u8,
-        data: &[u8],
-        retries: i32,
-        retry_ms: u32,
-    ) -> Result {
+    /// [`Interface::send`] once the user's message reservation is taken.
+    fn send_reserved(&self, user: &Arc<User>, req: &Request<'_>) -> Result {
+        let addr = &req.addr;
+        let &Request {
+            msgid,
+            netfn,
+            cmd,
+            data,
+            retries,
+            retry_ms,
+            ..
+        } = req;
         // The answer's header is known now; allocate it before taking the lock, as C does.
         let mut recv = KBox::new(
             RecvMsg::new(IPMI_RESPONSE_RECV_TYPE, msgid, netfn, cmd, &[]),
