@@ -6,10 +6,8 @@ pass() { echo "RIPMI-RESULT pass ext-events/$1"; }
 fail() { echo "RIPMI-RESULT fail ext-events/$1: $2"; }
 out=/tmp/ext-events
 mkdir -p $out
-stop_all() { grep -q '^ripmi ' /proc/modules && unload-ripmi; unload-c-ipmi >/dev/null 2>&1; true; }
 for s in c ripmi; do
-	stop_all
-	if [ "$s" = c ]; then load-c-ipmi || exit 1; else load-ripmi >/dev/null || exit 1; fi
+	use-stack $s || exit 1
 	sleep 1
 	bmcsim-ctl flush >/dev/null
 	ext-events >$out/$s 2>&1
@@ -19,8 +17,7 @@ for s in c ripmi; do
 	sed -n 's/.* addr=0c00.\{10\}\(..\)$/\1/p' $out/$s >$out/pad.$s
 	sed -i 's/\( addr=0c00.\{10\}\)..$/\1PP/' $out/$s
 done
-stop_all
-load-ripmi >/dev/null
+use-stack ripmi
 n=$(grep -c '^event: recv_type=2 addr_len=8 msgid=0 netfn=07 cmd=35 ' $out/ripmi)
 [ "$n" = 3 ] && grep -q '^exit=0$' $out/ripmi && pass three-events-delivered ||
 	fail three-events-delivered "$(cat $out/ripmi | tr '\n' '|')"

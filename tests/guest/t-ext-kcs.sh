@@ -9,12 +9,10 @@ pass() { echo "RIPMI-RESULT pass ext/$1"; }
 fail() { echo "RIPMI-RESULT fail ext/$1: $2"; }
 out=/tmp/ext
 mkdir -p $out
-stop_all() { grep -q '^ripmi ' /proc/modules && unload-ripmi; unload-c-ipmi >/dev/null 2>&1; true; }
 
 scenario() { # stack
 	s=$1
-	stop_all
-	if [ "$s" = c ]; then load-c-ipmi || return 1; else load-ripmi >/dev/null || return 1; fi
+	use-stack $s || return 1
 	# The C stack drops incoming messages until its channel scan is over; give both a moment.
 	i=0; while [ ! -c /dev/ipmi0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	sleep 1
@@ -38,7 +36,7 @@ scenario() { # stack
 	sed -n 's/.* addr=0400.\{18\}\(..\)$/\1/p' $out/recv-lan.$s >$out/lan-pad.$s
 	sed -i 's/\( addr=0400.\{18\}\)..$/\1PP/' $out/recv-lan.$s
 	bmcsim-ctl sent | grep -v '^ok' >$out/rsp.$s
-	stop_all
+	use-stack none
 }
 
 scenario c
@@ -70,4 +68,4 @@ same receive-lan-same-as-c recv-lan
 	fail lan-addr-padding-zeroed "padding byte $(cat $out/lan-pad.ripmi)"
 same response-bytes-same-as-c rsp
 # Leave ripmi loaded, as run-guest-tests expects.
-load-ripmi >/dev/null
+use-stack ripmi

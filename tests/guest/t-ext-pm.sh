@@ -46,8 +46,7 @@ freeze() {
 # Whether the PM core called the ACPI PM domain's callback $1 for the device (pm_print_times).
 called() { grep -q "IPI0001:00: PM: calling acpi_subsys_$1 " $LOG; }
 reload() {
-	grep -q '^ripmi ' /proc/modules && unload-ripmi
-	load-ripmi "$@" >/dev/null && wait_dev
+	use-stack ripmi "$@" && wait_dev
 }
 
 # case STATE: prepares STATE, runs one freeze cycle and checks the outcome against the rules:

@@ -11,15 +11,13 @@ pass() { echo "RIPMI-RESULT pass ext-rcvr/$1"; }
 fail() { echo "RIPMI-RESULT fail ext-rcvr/$1: $2"; }
 out=/tmp/ext-rcvr
 mkdir -p $out
-stop_all() { grep -q '^ripmi ' /proc/modules && unload-ripmi; unload-c-ipmi >/dev/null 2>&1; true; }
 load() { # stack
-	stop_all
-	if [ "$1" = c ]; then load-c-ipmi || return 1; else load-ripmi >/dev/null || return 1; fi
+	use-stack $1 || return 1
 	i=0; while [ ! -c /dev/ipmi0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	sleep 1
 }
 
-stop_all
+use-stack none
 # Channel 14 is "this channel" (the simulator answers with channel 15's data): left alone.
 for ch in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 15; do
 	if [ $((ch % 2)) = 0 ]; then m=ipmb; else m=lan; fi

@@ -9,10 +9,8 @@ pass() { echo "RIPMI-RESULT pass ext-silence/$1"; }
 fail() { echo "RIPMI-RESULT fail ext-silence/$1: $2"; }
 out=/tmp/ext-silence
 mkdir -p $out
-stop_all() { grep -q '^ripmi ' /proc/modules && unload-ripmi; unload-c-ipmi >/dev/null 2>&1; true; }
 for s in c ripmi; do
-	stop_all
-	if [ "$s" = c ]; then load-c-ipmi || exit 1; else load-ripmi >/dev/null || exit 1; fi
+	use-stack $s || exit 1
 	sleep 1
 	bmcsim-ctl fault silence >/dev/null
 	ext-send 06 01 20000 >$out/time.$s 2>&1
@@ -21,8 +19,7 @@ for s in c ripmi; do
 	bmcsim-ctl fault none >/dev/null
 	ipmitool -I open mc info >$out/recover.$s 2>&1 || echo "recover failed" >>$out/recover.$s
 done
-stop_all
-load-ripmi >/dev/null
+use-stack ripmi
 ms=$(sed -n 's/^cc=c3 ms=\([0-9]*\)$/\1/p' $out/time.ripmi)
 [ -n "$ms" ] && [ "$ms" -le 8000 ] && pass request-ends-with-c3 ||
 	fail request-ends-with-c3 "$(tr '\n' '|' <$out/time.ripmi)"
