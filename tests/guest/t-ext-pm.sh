@@ -141,7 +141,7 @@ done
 echo $serial >/tmp/pm-stop
 wait $loader
 lrc=$?
-echo "STRESS $(cat /tmp/pm-load.out) cycles_ok=$ok suspend+$(($(get suspend) - s0)) requeued=$(get requeued)"
+echo "STRESS $(cat /tmp/pm-load.out) cycles_ok=$ok suspend+$(($(get suspend) - s0)) failed_at_suspend=$(get failed_at_suspend)"
 check stress/20-cycles "[ $ok = 20 ]"
 check stress/suspend-ran-each-cycle "[ $(($(get suspend) - s0)) = 20 ]"
 check stress/every-request-answered-once-every-command-delivered-once "[ $lrc = 0 ]"
