@@ -291,7 +291,11 @@ impl RcvrTable {
             }
         }
         // Every slot that named `user` is unpublished; after this grace period no reader holds
-        // one, so no dispatch can find `user` any more.
-        w.garbage.flush();
+        // one, so no dispatch can find `user` any more. The wait happens after the mutex is
+        // released (as C waits after `cmd_rcvrs_mutex`), so other writers do not queue behind a
+        // closing file.
+        let mut retired = core::mem::replace(&mut w.garbage, Garbage::new());
+        drop(w);
+        retired.flush();
     }
 }
