@@ -6,8 +6,8 @@
 # runs alongside. Afterwards a plain Get Device ID must still work, the kernel log must be clean
 # and ripmi must unload.
 #
-# Knobs (environment, or /ripmi/config through scripts/vm --env): FUZZ_OPS (default 20000: at
-# about 200 operations/s on the debug kernel under TCG that keeps this near 2 minutes),
+# Knobs (environment, or /ripmi/config through scripts/vm --env): FUZZ_OPS (default 50000: at
+# about 1,200 operations/s on the debug kernel under TCG, under a minute),
 # FUZZ_THREADS (8), FUZZ_SEED (default: from the clock; printed), FUZZ_TIME (limit in seconds
 # for the fuzzer, default 900), FUZZ_STACK (ripmi; 'c' fuzzes the kernel's C stack instead, to
 # check the fuzzer's expectations against the reference). run-guest-tests runs this in IRQ boots only unless asked for by
@@ -15,7 +15,7 @@
 pass() { echo "RIPMI-RESULT pass ext-fuzz/$1"; }
 fail() { echo "RIPMI-RESULT fail ext-fuzz/$1: $2"; }
 . /ripmi/config
-ops=${FUZZ_OPS:-20000}
+ops=${FUZZ_OPS:-50000}
 threads=${FUZZ_THREADS:-8}
 seed=${FUZZ_SEED:-$(($(date +%s) % 1000000007))}
 limit=${FUZZ_TIME:-900}
