@@ -27,8 +27,9 @@ pub const SYSTEM_CHANNEL: u8 = 0x0F;
 pub const DEFAULT_GLOBAL_ENABLES: u8 = 0x08;
 /// Global Enables bits the simulator accepts.
 pub const SUPPORTED_GLOBAL_ENABLES: u8 = 0x0F;
-/// Most messages the receive queue holds; injecting more fails.
-pub const MAX_QUEUE: usize = 1024;
+/// Most messages the receive queue holds; injecting more fails. Large enough for flood tests
+/// (`inject ... count=N`); the bodies are small.
+pub const MAX_QUEUE: usize = 65536;
 /// The GUID reported unless changed (the ASCII of "ripmi-bmcsim" followed by 00 00 00 01).
 pub const DEFAULT_GUID: [u8; 16] = *b"ripmi-bmcsim\0\0\0\x01";
 
@@ -488,6 +489,22 @@ impl Bmc {
     /// Queues a message for the host. Fails if the channel number is out of range or the queue
     /// is full.
     pub fn inject(&mut self, spec: &InjectSpec) -> Result<Injected, String> {
+        let seq = spec.seq.unwrap_or((self.next_id % 64) as u8) & 0x3F;
+        let id = self.next_id;
+        let mut one = spec.clone();
+        one.seq = Some(seq);
+        let body = self.build_body(&one)?;
+        let ctrl = self.enqueue(body.clone())?;
+        Ok(Injected {
+            id,
+            seq,
+            body,
+            ctrl,
+        })
+    }
+
+    /// The Get Message body for `spec` (whose `seq` must be set by the caller, else 0).
+    fn build_body(&self, spec: &InjectSpec) -> Result<Vec<u8>, String> {
         if usize::from(spec.chan) >= CHANNELS {
             return Err(format!("channel {} out of range 0-15", spec.chan));
         }
@@ -497,8 +514,6 @@ impl Bmc {
         let layout = spec
             .layout
             .unwrap_or_else(|| self.channels[usize::from(spec.chan)].layout());
-        let id = self.next_id;
-        let seq = spec.seq.unwrap_or((id % 64) as u8) & 0x3F;
         let incoming = Incoming {
             chan: spec.chan,
             privilege: spec
@@ -509,20 +524,45 @@ impl Bmc {
             rs_lun: spec.lun.unwrap_or(2) & 3,
             rs_addr: spec.rs_addr.unwrap_or(self.settings.bmc_addr),
             rq_addr: spec.src,
-            rq_seq: seq,
+            rq_seq: spec.seq.unwrap_or(0) & 0x3F,
             rq_lun: spec.rq_lun.unwrap_or(0) & 3,
             cmd: spec.cmd,
             data: spec.data.clone(),
             session_handle: spec.handle.unwrap_or(1),
         };
-        let body = incoming.get_msg_body(layout);
-        let ctrl = self.enqueue(body.clone())?;
-        Ok(Injected {
-            id,
-            seq,
-            body,
-            ctrl,
-        })
+        Ok(incoming.get_msg_body(layout))
+    }
+
+    /// Queues `n` copies of the message described by `spec` at once (a flood), each with its own
+    /// injection id and, unless `spec.seq` is given, its own rqSeq (id modulo 64), exactly as `n`
+    /// separate [`Bmc::inject`] calls would, but raising ATN once at the end. Nothing is queued
+    /// if the `n` messages do not fit. Returns the first injection and the id of the last.
+    pub fn inject_many(&mut self, spec: &InjectSpec, n: usize) -> Result<(Injected, u64), String> {
+        if n == 0 {
+            return Err("count must be at least 1".into());
+        }
+        if self.queue.len() + n > MAX_QUEUE {
+            return Err(format!(
+                "receive queue full ({} queued, {n} more do not fit in {MAX_QUEUE})",
+                self.queue.len()
+            ));
+        }
+        let mut first = self.inject(spec)?;
+        for _ in 1..n {
+            let id = self.next_id;
+            let mut one = spec.clone();
+            one.seq = Some(spec.seq.unwrap_or((id % 64) as u8));
+            let body = self.build_body(&one)?;
+            self.next_id += 1;
+            self.stats.injected += 1;
+            self.queue.push_back(body);
+        }
+        let last = self.next_id - 1;
+        if n > 1 {
+            // One fresh ATN for the whole batch (the first message's ATN was already taken).
+            first.ctrl = self.attn_update(true);
+        }
+        Ok((first, last))
     }
 
     /// Queues a Get Message body exactly as given (everything after the completion code).

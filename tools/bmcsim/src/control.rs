@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 /// Short help text, one command per line.
 pub const HELP: &str = "\
-inject CHAN SRC NETFN CMD [DATA...] [seq=S lun=L rqlun=L priv=P handle=H rsaddr=A layout=ipmb|lan|raw]
+inject CHAN SRC NETFN CMD [DATA...] [seq=S lun=L rqlun=L priv=P handle=H rsaddr=A layout=ipmb|lan|raw count=N]
 inject-raw HEX...            queue a Get Message body (after the cc) verbatim
 event [16 HEX BYTES]         fill the event message buffer
 sent                         Send Messages since last clear: CHAN then the request data
@@ -182,20 +182,52 @@ pub fn execute(shared: &Shared, line: &str) -> Response {
 }
 
 fn inject(shared: &Shared, args: &[&str]) -> Result<Response, String> {
-    let spec = parse_inject(args)?;
+    // `count=N` (a flood of N identical messages) is not part of the message itself.
+    let mut count = None;
+    let mut rest = Vec::with_capacity(args.len());
+    for a in args {
+        match a.strip_prefix("count=") {
+            Some(v) => {
+                let n: usize = v.parse().map_err(|_| format!("bad count '{v}'"))?;
+                if n == 0 {
+                    return Err("count must be at least 1".into());
+                }
+                count = Some(n);
+            }
+            None => rest.push(*a),
+        }
+    }
+    let spec = parse_inject(&rest)?;
     let mut st = shared.lock();
-    let inj = st.bmc.inject(&spec)?;
+    let Some(n) = count else {
+        let inj = st.bmc.inject(&spec)?;
+        shared.log.line(format!(
+            "   queued #{} chan {}: {}",
+            inj.id,
+            spec.chan,
+            frame::hex(&inj.body)
+        ));
+        st.send_ctrl(&inj.ctrl, &shared.log);
+        return Ok(Response::ok(format!(
+            "id={} seq={:02x} queued={}",
+            inj.id,
+            inj.seq,
+            st.bmc.queue_len()
+        )));
+    };
+    let (first, last) = st.bmc.inject_many(&spec, n)?;
     shared.log.line(format!(
-        "   queued #{} chan {}: {}",
-        inj.id,
+        "   queued #{}..#{} ({n} messages) chan {}: first {}",
+        first.id,
+        last,
         spec.chan,
-        frame::hex(&inj.body)
+        frame::hex(&first.body)
     ));
-    st.send_ctrl(&inj.ctrl, &shared.log);
+    st.send_ctrl(&first.ctrl, &shared.log);
     Ok(Response::ok(format!(
-        "id={} seq={:02x} queued={}",
-        inj.id,
-        inj.seq,
+        "id={} seq={:02x} queued={} last={last} count={n}",
+        first.id,
+        first.seq,
         st.bmc.queue_len()
     )))
 }
@@ -561,6 +593,39 @@ mod tests {
         assert_eq!(run(&sh, "flush"), ["ok 3"]);
         assert_eq!(run(&sh, "queue"), ["ok 0"]);
         assert!(run(&sh, "inject 0 40")[0].starts_with("err "));
+    }
+
+    #[test]
+    fn bulk_inject_queues_n_messages_fast() {
+        let sh = shared();
+        let t = Instant::now();
+        assert_eq!(
+            run(&sh, "inject 0 40 30 7 aa count=20000"),
+            ["ok id=1 seq=01 queued=20000 last=20000 count=20000"]
+        );
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        assert_eq!(run(&sh, "queue"), ["ok 20000"]);
+        let s = run(&sh, "stats");
+        assert!(s[0].contains(" injected=20000 "), "{s:?}");
+        // Each message has its own sequence number, like separate injects.
+        let mut st = sh.lock();
+        let a = st.bmc.handle(6, 0, 0x33, &[], Instant::now()).data;
+        let b = st.bmc.handle(6, 0, 0x33, &[], Instant::now()).data;
+        assert_eq!(a[4], 1 << 2, "rqSeq 1");
+        assert_eq!(b[4], 2 << 2, "rqSeq 2");
+        drop(st);
+        assert_eq!(
+            run(&sh, "inject 0 40 30 7 seq=5 count=2"),
+            ["ok id=20001 seq=05 queued=20000 last=20002 count=2"]
+        );
+        assert!(run(&sh, "inject 0 40 30 7 count=0")[0].starts_with("err"));
+        assert!(run(&sh, "inject 0 40 30 7 count=x")[0].starts_with("err"));
+        assert!(run(&sh, "inject 0 40 30 7 count=60000")[0].starts_with("err receive queue full"));
+        assert_eq!(
+            run(&sh, "queue"),
+            ["ok 20000"],
+            "a batch that does not fit queues nothing"
+        );
     }
 
     #[test]
