@@ -168,6 +168,9 @@ pub struct Settings {
     pub guid: Option<[u8; 16]>,
     /// Interrupt number reported in the system interface's Get Channel Info.
     pub sys_irq: u8,
+    /// A stuck attention line: `Some(code)` re-asserts ATN (`01`, or `02` with the interrupt)
+    /// after every response and at once when set, whether or not anything is pending.
+    pub stuck_atn: Option<u8>,
 }
 
 impl Default for Settings {
@@ -179,6 +182,7 @@ impl Default for Settings {
             sendmsg_cc: None,
             guid: Some(DEFAULT_GUID),
             sys_irq: 0x05,
+            stuck_atn: None,
         }
     }
 }
@@ -211,6 +215,8 @@ pub struct BmcStats {
     pub flushed: u64,
     /// Machine resets reported by QEMU (`04 A1`).
     pub host_resets: u64,
+    /// BMC-side cold resets (the `reset` fault).
+    pub bmc_resets: u64,
 }
 
 /// Parameters of an injected message; `None` fields take the defaults documented in the README.
@@ -699,6 +705,28 @@ impl Bmc {
         Reply::ok(Vec::new()).with_ctrl(ctrl)
     }
 
+    /// The BMC resets itself (a firmware crash or watchdog, not a host request): Global Enables
+    /// back to their default (interrupts off, `06 A1`), the watchdog stopped, the receive queue
+    /// and the event buffer lost, ATN dropped (`00 A1`, always, in case it was raised by hand).
+    /// Returns the control commands to send.
+    pub fn bmc_reset(&mut self) -> Vec<u8> {
+        self.stats.bmc_resets += 1;
+        self.global_enables = DEFAULT_GLOBAL_ENABLES;
+        self.watchdog = Watchdog::default();
+        self.pretimeout = false;
+        let n = self.queue.len();
+        self.queue.clear();
+        self.event = None;
+        self.stats.flushed += n as u64;
+        self.attn = false;
+        vec![ctrl::DISABLE_IRQ, ctrl::NOATTN]
+    }
+
+    /// The control command a stuck ATN line sends after every response, if any.
+    pub fn stuck_atn_ctrl(&self) -> Option<u8> {
+        self.settings.stuck_atn
+    }
+
     fn set_global_enables(&mut self, data: &[u8]) -> Reply {
         let Some(&v) = data.first() else {
             return Reply::cc(cc::REQ_LEN_INVALID);
@@ -938,6 +966,14 @@ impl Bmc {
                 self.settings.sendmsg_cc = if value == "none" { None } else { Some(byte()?) }
             }
             "sys_irq" => self.settings.sys_irq = byte()?,
+            "stuck_atn" => {
+                self.settings.stuck_atn = match value {
+                    "off" | "0" => None,
+                    "on" | "1" => Some(ctrl::ATTN),
+                    "irq" | "2" => Some(ctrl::ATTN_IRQ),
+                    _ => return Err(format!("stuck_atn takes off, on or irq, not '{value}'")),
+                }
+            }
             _ => return Err(format!("unknown setting '{key}'")),
         }
         Ok(())
@@ -970,6 +1006,14 @@ impl Bmc {
                     .map_or("none".to_string(), |c| format!("{c:02x}"))
             ),
             format!("sys_irq={:02x}", s.sys_irq),
+            format!(
+                "stuck_atn={}",
+                match s.stuck_atn {
+                    None => "off",
+                    Some(ctrl::ATTN_IRQ) => "irq",
+                    Some(_) => "on",
+                }
+            ),
         ]
     }
 
@@ -1454,5 +1498,39 @@ mod tests {
         assert_eq!(bmc.flush(), (2, vec![ctrl::NOATTN]));
         assert_eq!(bmc.stats.flushed, 2);
         assert!(!bmc.attention());
+    }
+
+    #[test]
+    fn bmc_reset_loses_volatile_state() {
+        let mut bmc = Bmc::new();
+        app(&mut bmc, app::SET_GLOBAL_ENABLES, &[0x0f]);
+        bmc.inject(&ipmb_example()).unwrap();
+        bmc.set_event([1; 16]);
+        assert_eq!(bmc.bmc_reset(), [ctrl::DISABLE_IRQ, ctrl::NOATTN]);
+        assert_eq!(bmc.global_enables(), DEFAULT_GLOBAL_ENABLES);
+        assert_eq!(
+            (bmc.queue_len(), bmc.flags(), bmc.attention()),
+            (0, 0, false)
+        );
+        assert_eq!(bmc.stats.bmc_resets, 1);
+        assert_eq!(
+            app(&mut bmc, app::GET_DEVICE_ID, &[]).cc,
+            0,
+            "answers again"
+        );
+    }
+
+    #[test]
+    fn stuck_atn_setting() {
+        let mut bmc = Bmc::new();
+        assert_eq!(bmc.stuck_atn_ctrl(), None);
+        bmc.set("stuck_atn", "on").unwrap();
+        assert_eq!(bmc.stuck_atn_ctrl(), Some(ctrl::ATTN));
+        assert!(bmc.settings_list().contains(&"stuck_atn=on".to_string()));
+        bmc.set("stuck_atn", "irq").unwrap();
+        assert_eq!(bmc.stuck_atn_ctrl(), Some(ctrl::ATTN_IRQ));
+        bmc.set("stuck_atn", "off").unwrap();
+        assert_eq!(bmc.stuck_atn_ctrl(), None);
+        assert!(bmc.set("stuck_atn", "sideways").is_err());
     }
 }

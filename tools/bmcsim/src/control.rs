@@ -28,11 +28,12 @@ stats                        counters
 count NETFN CMD              how many such requests the host sent
 media [CHAN MEDIUM [PROTO]]  show or set Get Channel Info answers (MEDIUM: ipmb lan async ... HEX absent unsupported)
 set [KEY VALUE]              show or change settings
-fault [KIND [ARG] [count=N]] show or set: none silence drop delay MS badsum garbage cc HEX disconnect
+fault [KIND [ARG] [count=N]] show or set: none silence drop delay MS badsum garbage cc HEX disconnect reset [MS]
 ctrl HEX                     send one control command to QEMU (e.g. 02 = ATN+IRQ)
 raw HEX...                   send raw bytes to QEMU
 wait sent|requests N [MS]    wait until at least N were seen (default 5000 ms)
-wait connected|drained [MS]  wait for a QEMU connection / an empty receive queue
+wait connected|drained|idle [MS]  wait for a QEMU connection / an empty receive queue / no delayed answer pending
+hangup                       close the QEMU connection now (QEMU reconnects)
 help
 quit";
 
@@ -172,6 +173,7 @@ pub fn execute(shared: &Shared, line: &str) -> Response {
         "fault" => result(fault(shared, args)),
         "ctrl" => result(send_ctrl(shared, args)),
         "raw" => result(send_raw(shared, args)),
+        "hangup" => result(hangup(shared)),
         "wait" => result(wait(shared, args)),
         "quit" | "exit" => Response {
             lines: vec!["ok bye".into()],
@@ -275,7 +277,7 @@ fn stats(shared: &Shared) -> String {
         "connected={} connections={} requests={} replies={} ignored={} bad_frames={} \
          ctrl_in={} ctrl_out={} qemu_version={} qemu_caps={} host_resets={} injected={} \
          delivered={} queued={} sent={} events={} flushed={} flags={:02x} enables={:02x} \
-         fault={}",
+         bmc_resets={} fault={}",
         u8::from(st.conn.is_some()),
         w.connections,
         w.requests,
@@ -295,6 +297,7 @@ fn stats(shared: &Shared) -> String {
         b.flushed,
         st.bmc.flags(),
         st.bmc.global_enables(),
+        b.bmc_resets,
         st.fault.to_string().replace(' ', ","),
     )
 }
@@ -346,19 +349,20 @@ fn media(shared: &Shared, args: &[&str]) -> Result<Response, String> {
 
 fn set(shared: &Shared, args: &[&str]) -> Result<Response, String> {
     let mut st = shared.lock();
-    match args {
-        [] => Ok(Response::data(st.bmc.settings_list(), "")),
-        [kv] if kv.contains('=') => {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            st.bmc.set(k, v)?;
-            Ok(Response::ok(""))
+    let (k, v) = match args {
+        [] => return Ok(Response::data(st.bmc.settings_list(), "")),
+        [kv] if kv.contains('=') => kv.split_once('=').unwrap_or((kv, "")),
+        [k, v] => (*k, *v),
+        _ => return Err("usage: set [KEY VALUE]".into()),
+    };
+    st.bmc.set(k, v)?;
+    if k == "stuck_atn" {
+        // Asserted at once, then again after every response.
+        if let Some(code) = st.bmc.stuck_atn_ctrl() {
+            st.send_ctrl(&[code], &shared.log);
         }
-        [k, v] => {
-            st.bmc.set(k, v)?;
-            Ok(Response::ok(""))
-        }
-        _ => Err("usage: set [KEY VALUE]".into()),
     }
+    Ok(Response::ok(""))
 }
 
 fn fault(shared: &Shared, args: &[&str]) -> Result<Response, String> {
@@ -379,6 +383,17 @@ fn send_ctrl(shared: &Shared, args: &[&str]) -> Result<Response, String> {
         return Err("QEMU is not connected".into());
     }
     st.send_ctrl(&[c], &shared.log);
+    Ok(Response::ok(""))
+}
+
+/// Closes the QEMU connection now; QEMU reconnects after its `reconnect-ms`.
+fn hangup(shared: &Shared) -> Result<Response, String> {
+    let mut st = shared.lock();
+    let Some(c) = st.conn.take() else {
+        return Err("QEMU is not connected".into());
+    };
+    shared.log.line("hangup: closing the QEMU connection");
+    let _ = c.shutdown(std::net::Shutdown::Both);
     Ok(Response::ok(""))
 }
 
@@ -427,6 +442,10 @@ fn wait(shared: &Shared, args: &[&str]) -> Result<Response, String> {
             let probe: Probe = Box::new(|sh: &Shared| (sh.lock().conn.is_some(), String::new()));
             (probe, parse_ms(rest.first())?)
         }
+        ["idle", rest @ ..] => {
+            let probe: Probe = Box::new(|sh: &Shared| (!sh.lock().in_delay, String::new()));
+            (probe, parse_ms(rest.first())?)
+        }
         ["drained", rest @ ..] => {
             let probe: Probe = Box::new(|sh: &Shared| {
                 let n = sh.lock().bmc.queue_len();
@@ -434,7 +453,11 @@ fn wait(shared: &Shared, args: &[&str]) -> Result<Response, String> {
             });
             (probe, parse_ms(rest.first())?)
         }
-        _ => return Err("usage: wait sent|requests N [MS] | wait connected|drained [MS]".into()),
+        _ => {
+            return Err(
+                "usage: wait sent|requests N [MS] | wait connected|drained|idle [MS]".into(),
+            )
+        }
     };
     let deadline = Instant::now() + timeout;
     loop {
@@ -673,6 +696,12 @@ mod tests {
         );
         assert!(run(&sh, "fault sideways")[0].starts_with("err"));
         assert_eq!(run(&sh, "fault none"), ["ok none"]);
+        assert_eq!(run(&sh, "fault reset 2000"), ["ok reset 2000 count=1"]);
+        assert_eq!(run(&sh, "set stuck_atn on"), ["ok"]);
+        assert!(run(&sh, "set").contains(&"stuck_atn=on".to_string()));
+        assert!(run(&sh, "hangup")[0].starts_with("err QEMU is not connected"));
+        assert_eq!(run(&sh, "wait idle 10"), ["ok"]);
+        assert!(run(&sh, "stats")[0].contains(" bmc_resets=0 "));
     }
 
     #[test]

@@ -27,6 +27,10 @@ pub enum FaultKind {
     /// Close the TCP connection when the next request arrives (QEMU then answers 0xD2 and
     /// reconnects after its `reconnect-ms`).
     Disconnect,
+    /// The BMC resets itself when the next request arrives: that request is dropped unanswered
+    /// (QEMU answers 0xC3 after 4 s), volatile state is lost ([`crate::bmc::Bmc::bmc_reset`]),
+    /// and requests arriving in the next `boot_ms` milliseconds are ignored too (booting).
+    Reset(u64),
 }
 
 /// The active fault and how many more requests it applies to.
@@ -74,6 +78,8 @@ pub enum Action {
     Ignore,
     /// Close the connection without handling it.
     Disconnect,
+    /// Drop the request, reset the BMC, and ignore requests for this many milliseconds.
+    Reset(u64),
 }
 
 impl Action {
@@ -87,7 +93,8 @@ impl Action {
 
 impl Fault {
     /// Parses `KIND [ARG] [count=N]`: `none`, `silence`, `drop` (silence for one request unless a
-    /// count is given), `delay MS`, `badsum`, `garbage`, `cc HEX`, `disconnect` (always once).
+    /// count is given), `delay MS`, `badsum`, `garbage`, `cc HEX`, `disconnect` and `reset [MS]`
+    /// (both always once).
     pub fn parse(args: &[&str]) -> Result<Fault, String> {
         let mut count = None;
         let mut words = Vec::new();
@@ -119,12 +126,19 @@ impl Fault {
                 (FaultKind::CompletionCode(c), None)
             }
             ["disconnect"] => (FaultKind::Disconnect, Some(1)),
+            ["reset"] => (FaultKind::Reset(0), Some(1)),
+            ["reset", ms] => {
+                let ms: u64 = ms
+                    .parse()
+                    .map_err(|_| format!("bad boot time '{ms}' (milliseconds)"))?;
+                (FaultKind::Reset(ms), Some(1))
+            }
             [] => return Err("fault needs a kind".into()),
             _ => return Err(format!("unknown fault '{}'", words.join(" "))),
         };
         let remaining = if kind == FaultKind::None {
             None
-        } else if kind == FaultKind::Disconnect {
+        } else if matches!(kind, FaultKind::Disconnect | FaultKind::Reset(_)) {
             Some(1)
         } else {
             count.or(default_count)
@@ -158,6 +172,7 @@ impl Fault {
                 force_cc: Some(c),
             },
             FaultKind::Disconnect => Action::Disconnect,
+            FaultKind::Reset(ms) => Action::Reset(ms),
         };
         if let Some(n) = self.remaining.as_mut() {
             *n = n.saturating_sub(1);
@@ -179,6 +194,7 @@ impl fmt::Display for Fault {
             FaultKind::Garbage => write!(f, "garbage")?,
             FaultKind::CompletionCode(c) => write!(f, "cc {c:02x}")?,
             FaultKind::Disconnect => write!(f, "disconnect")?,
+            FaultKind::Reset(ms) => write!(f, "reset {ms}")?,
         }
         if let Some(n) = self.remaining {
             write!(f, " count={n}")?;
@@ -246,5 +262,11 @@ mod tests {
         let mut f = Fault::parse(&["disconnect"]).unwrap();
         assert_eq!(f.next_action(), Action::Disconnect);
         assert_eq!(f.next_action(), Action::NORMAL);
+        let mut f = Fault::parse(&["reset", "1500", "count=3"]).unwrap();
+        assert_eq!(f.to_string(), "reset 1500 count=1", "a reset happens once");
+        assert_eq!(f.next_action(), Action::Reset(1500));
+        assert_eq!(f.next_action(), Action::NORMAL);
+        assert_eq!(Fault::parse(&["reset"]).unwrap().kind, FaultKind::Reset(0));
+        assert!(Fault::parse(&["reset", "soon"]).is_err());
     }
 }

@@ -51,6 +51,10 @@ pub struct State {
     pub qemu_version: Option<u8>,
     /// Capabilities QEMU announced (`08 cc A1`).
     pub qemu_caps: Option<u8>,
+    /// After a `reset` fault, requests arriving before this instant are ignored (booting).
+    pub booting_until: Option<Instant>,
+    /// A request is being delayed by a `delay` fault right now (see `wait idle`).
+    pub in_delay: bool,
 }
 
 impl State {
@@ -128,6 +132,8 @@ impl Shared {
                 wire: WireStats::default(),
                 qemu_version: None,
                 qemu_caps: None,
+                booting_until: None,
+                in_delay: false,
             }),
             shutdown: AtomicBool::new(false),
             log,
@@ -188,7 +194,8 @@ fn handle_conn(stream: TcpStream, shared: &Shared) -> io::Result<()> {
             let _ = old.shutdown(Shutdown::Both);
         }
         st.wire.connections += 1;
-        let codes = st.bmc.on_connect();
+        let mut codes = st.bmc.on_connect();
+        codes.extend(st.bmc.stuck_atn_ctrl());
         st.send_ctrl(&codes, &shared.log);
     }
     let result = read_loop(&stream, shared);
@@ -266,10 +273,17 @@ fn handle_request(shared: &Shared, body: &[u8]) -> bool {
         "<- req seq={seq:02x} netfn={nf:02x} lun={lun} cmd={cmd:02x} data=[{}]",
         frame::hex(data)
     ));
-    let action = {
+    let (action, generation) = {
         let mut st = shared.lock();
         st.wire.requests += 1;
-        st.fault.next_action()
+        let now = Instant::now();
+        if st.booting_until.is_some_and(|t| now < t) {
+            st.wire.ignored += 1;
+            log.line("   BMC booting after a reset: not answered");
+            return true;
+        }
+        st.booting_until = None;
+        (st.fault.next_action(), st.wire.connections)
     };
     let (delay_ms, corruption, force_cc) = match action {
         Action::Ignore => {
@@ -278,6 +292,19 @@ fn handle_request(shared: &Shared, body: &[u8]) -> bool {
             return true;
         }
         Action::Disconnect => return false,
+        Action::Reset(boot_ms) => {
+            let mut st = shared.lock();
+            st.wire.ignored += 1;
+            let codes = st.bmc.bmc_reset();
+            log.line(format!(
+                "   fault: BMC cold reset, request dropped, booting for {boot_ms} ms"
+            ));
+            st.send_ctrl(&codes, log);
+            if boot_ms > 0 {
+                st.booting_until = Some(Instant::now() + Duration::from_millis(boot_ms));
+            }
+            return true;
+        }
         Action::Answer {
             delay_ms,
             corruption,
@@ -286,9 +313,11 @@ fn handle_request(shared: &Shared, body: &[u8]) -> bool {
     };
     if delay_ms > 0 {
         log.line(format!("   fault: answering in {delay_ms} ms"));
+        shared.lock().in_delay = true;
         thread::sleep(Duration::from_millis(delay_ms));
     }
     let mut st = shared.lock();
+    st.in_delay = false;
     let mut reply = st.bmc.handle(nf, lun, cmd, data, Instant::now());
     if let Some(c) = force_cc {
         reply.cc = c;
@@ -314,8 +343,18 @@ fn handle_request(shared: &Shared, body: &[u8]) -> bool {
         reply.cc,
         frame::hex(&reply.data)
     ));
+    if st.wire.connections != generation || st.conn.is_none() {
+        // The link this request came on is gone (hangup during a delay): a response written to
+        // a new connection would reach QEMU as a stray answer.
+        st.wire.ignored += 1;
+        log.line("   the connection it came on is gone: response dropped");
+        return true;
+    }
     if st.send_bytes(&wire, log) {
         st.wire.replies += 1;
+    }
+    if let Some(code) = st.bmc.stuck_atn_ctrl() {
+        st.send_ctrl(&[code], log);
     }
     true
 }
