@@ -28,7 +28,7 @@ stats                        counters
 count NETFN CMD              how many such requests the host sent
 media [CHAN MEDIUM [PROTO]]  show or set Get Channel Info answers (MEDIUM: ipmb lan async ... HEX absent unsupported)
 set [KEY VALUE]              show or change settings
-fault [KIND [ARG] [count=N]] show or set: none silence drop delay MS badsum garbage cc HEX disconnect reset [MS]
+fault [KIND [ARG] [count=N] [cmd=NF:CMD]] show or set: none silence drop delay MS badsum garbage cc HEX disconnect reset [MS]
 ctrl HEX                     send one control command to QEMU (e.g. 02 = ATN+IRQ)
 raw HEX...                   send raw bytes to QEMU
 wait sent|requests N [MS]    wait until at least N were seen (default 5000 ms)

@@ -283,7 +283,7 @@ fn handle_request(shared: &Shared, body: &[u8]) -> bool {
             return true;
         }
         st.booting_until = None;
-        (st.fault.next_action(), st.wire.connections)
+        (st.fault.next_action(nf, cmd), st.wire.connections)
     };
     let (delay_ms, corruption, force_cc) = match action {
         Action::Ignore => {
