@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 /// Short help text, one command per line.
 pub const HELP: &str = "\
-inject CHAN SRC NETFN CMD [DATA...] [seq=S lun=L rqlun=L priv=P handle=H rsaddr=A layout=ipmb|lan|raw count=N]
+inject CHAN SRC NETFN CMD [DATA...] [seq=S lun=L rqlun=L priv=P handle=H rsaddr=A layout=ipmb|lan|raw count=N every=MS serial=S]
 inject-raw HEX...            queue a Get Message body (after the cc) verbatim
 event [16 HEX BYTES]         fill the event message buffer
 sent                         Send Messages since last clear: CHAN then the request data
@@ -34,6 +34,7 @@ raw HEX...                   send raw bytes to QEMU
 wait sent|requests N [MS]    wait until at least N were seen (default 5000 ms)
 wait connected|drained|idle [MS]  wait for a QEMU connection / an empty receive queue / no delayed answer pending
 hangup                       close the QEMU connection now (QEMU reconnects)
+unschedule                   stop 'inject ... every=MS'; answers how many it injected
 help
 quit";
 
@@ -174,6 +175,7 @@ pub fn execute(shared: &Shared, line: &str) -> Response {
         "ctrl" => result(send_ctrl(shared, args)),
         "raw" => result(send_raw(shared, args)),
         "hangup" => result(hangup(shared)),
+        "unschedule" => Response::ok(shared.lock().stop_schedule().to_string()),
         "wait" => result(wait(shared, args)),
         "quit" | "exit" => Response {
             lines: vec!["ok bye".into()],
@@ -184,23 +186,51 @@ pub fn execute(shared: &Shared, line: &str) -> Response {
 }
 
 fn inject(shared: &Shared, args: &[&str]) -> Result<Response, String> {
-    // `count=N` (a flood of N identical messages) is not part of the message itself.
+    // `count=N` (a flood of N messages), `every=MS` (one every MS ms instead, on a timer) and
+    // `serial=S` (number them) are not part of the message itself.
     let mut count = None;
+    let mut every = None;
+    let mut serial = None;
     let mut rest = Vec::with_capacity(args.len());
     for a in args {
-        match a.strip_prefix("count=") {
-            Some(v) => {
-                let n: usize = v.parse().map_err(|_| format!("bad count '{v}'"))?;
-                if n == 0 {
-                    return Err("count must be at least 1".into());
-                }
-                count = Some(n);
+        if let Some(v) = a.strip_prefix("count=") {
+            let n: usize = v.parse().map_err(|_| format!("bad count '{v}'"))?;
+            if n == 0 {
+                return Err("count must be at least 1".into());
             }
-            None => rest.push(*a),
+            count = Some(n);
+        } else if let Some(v) = a.strip_prefix("every=") {
+            let ms: u64 = v.parse().map_err(|_| format!("bad period '{v}' (ms)"))?;
+            if ms == 0 {
+                return Err("every= must be at least 1 ms".into());
+            }
+            every = Some(Duration::from_millis(ms));
+        } else if let Some(v) = a.strip_prefix("serial=") {
+            serial = Some(v.parse::<u16>().map_err(|_| format!("bad serial '{v}'"))?);
+        } else {
+            rest.push(*a);
         }
     }
     let spec = parse_inject(&rest)?;
     let mut st = shared.lock();
+    if let Some(period) = every {
+        let left = count.map_or(u64::MAX, |n| n as u64);
+        st.start_schedule(crate::server::Schedule {
+            spec,
+            left,
+            every: period,
+            next: Instant::now(),
+            serial,
+        });
+        return Ok(Response::ok(format!(
+            "scheduled every={} count={}",
+            period.as_millis(),
+            count.map_or("unlimited".to_string(), |n| n.to_string())
+        )));
+    }
+    if serial.is_some() {
+        return Err("serial= needs every=".into());
+    }
     let Some(n) = count else {
         let inj = st.bmc.inject(&spec)?;
         shared.log.line(format!(
@@ -277,7 +307,7 @@ fn stats(shared: &Shared) -> String {
         "connected={} connections={} requests={} replies={} ignored={} bad_frames={} \
          ctrl_in={} ctrl_out={} qemu_version={} qemu_caps={} host_resets={} injected={} \
          delivered={} queued={} sent={} events={} flushed={} flags={:02x} enables={:02x} \
-         bmc_resets={} fault={}",
+         bmc_resets={} scheduled={} fault={}",
         u8::from(st.conn.is_some()),
         w.connections,
         w.requests,
@@ -298,6 +328,7 @@ fn stats(shared: &Shared) -> String {
         st.bmc.flags(),
         st.bmc.global_enables(),
         b.bmc_resets,
+        st.scheduled,
         st.fault.to_string().replace(' ', ","),
     )
 }
@@ -649,6 +680,44 @@ mod tests {
             ["ok 20000"],
             "a batch that does not fit queues nothing"
         );
+    }
+
+    #[test]
+    fn scheduled_injection_numbers_messages_and_stops() {
+        let sh = shared();
+        assert_eq!(
+            run(&sh, "inject 0 40 30 5 ee every=100 count=3 serial=7"),
+            ["ok scheduled every=100 count=3"]
+        );
+        let t0 = Instant::now();
+        let log = HexLog::disabled();
+        sh.lock().schedule_tick(t0, &log);
+        sh.lock().schedule_tick(t0, &log);
+        assert_eq!(run(&sh, "queue"), ["ok 1"], "one per period");
+        sh.lock()
+            .schedule_tick(t0 + Duration::from_millis(100), &log);
+        sh.lock()
+            .schedule_tick(t0 + Duration::from_millis(200), &log);
+        sh.lock()
+            .schedule_tick(t0 + Duration::from_millis(300), &log);
+        assert_eq!(run(&sh, "queue"), ["ok 3"], "count reached");
+        assert!(run(&sh, "stats")[0].contains(" scheduled=3 "));
+        let mut st = sh.lock();
+        for serial in 7..10u8 {
+            let d = st.bmc.handle(6, 0, 0x33, &[], Instant::now()).data;
+            // IPMB layout: chan, netfn, chk1, rqSA, seq, cmd, then the data.
+            assert_eq!(&d[6..9], &[0, serial, 0xee]);
+        }
+        drop(st);
+        assert_eq!(run(&sh, "unschedule"), ["ok 3"]);
+        run(&sh, "inject 0 40 30 5 every=10");
+        sh.lock().schedule_tick(Instant::now(), &log);
+        assert_eq!(run(&sh, "unschedule"), ["ok 1"]);
+        sh.lock()
+            .schedule_tick(Instant::now() + Duration::from_secs(1), &log);
+        assert_eq!(run(&sh, "queue"), ["ok 1"], "stopped");
+        assert!(run(&sh, "inject 0 40 30 5 serial=1")[0].starts_with("err"));
+        assert!(run(&sh, "inject 0 40 30 5 every=0")[0].starts_with("err"));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! and every write to QEMU happens under the state lock, so control commands injected from the
 //! control socket (ATN) never split a response frame.
 
-use crate::bmc::Bmc;
+use crate::bmc::{Bmc, InjectSpec};
 use crate::fault::{Action, Corruption, Fault};
 use crate::frame::{self, ctrl, Decoder, Frame};
 use crate::hexlog::HexLog;
@@ -55,6 +55,83 @@ pub struct State {
     pub booting_until: Option<Instant>,
     /// A request is being delayed by a `delay` fault right now (see `wait idle`).
     pub in_delay: bool,
+    /// Injections on a timer (`inject ... every=MS`), if any are running.
+    pub schedule: Option<Schedule>,
+    /// Messages the current or last schedule injected.
+    pub scheduled: u64,
+}
+
+/// Periodic injection of one message (`inject ... every=MS [count=N] [serial=S]`).
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// The message; with `serial`, its data is the 16-bit serial (big-endian) then this data.
+    pub spec: InjectSpec,
+    /// Injections left.
+    pub left: u64,
+    /// Period.
+    pub every: Duration,
+    /// When the next one is due.
+    pub next: Instant,
+    /// The serial of the next message, if numbered.
+    pub serial: Option<u16>,
+}
+
+impl State {
+    /// Starts a schedule (replacing any running one); the first message is due at once.
+    pub fn start_schedule(&mut self, sched: Schedule) {
+        self.scheduled = 0;
+        self.schedule = Some(sched);
+    }
+
+    /// Stops the schedule; returns how many messages it injected.
+    pub fn stop_schedule(&mut self) -> u64 {
+        self.schedule = None;
+        self.scheduled
+    }
+
+    /// Injects the scheduled message if it is due at `now` (at most one per call, so a late
+    /// ticker does not burst). A full queue skips that injection (logged).
+    pub fn schedule_tick(&mut self, now: Instant, log: &HexLog) {
+        let Some(sc) = self.schedule.as_mut() else {
+            return;
+        };
+        if now < sc.next {
+            return;
+        }
+        let mut spec = sc.spec.clone();
+        if let Some(v) = sc.serial {
+            let mut d = v.to_be_bytes().to_vec();
+            d.extend(&spec.data);
+            spec.data = d;
+            sc.serial = Some(v.wrapping_add(1));
+        }
+        sc.left -= 1;
+        sc.next += sc.every;
+        if sc.left == 0 {
+            self.schedule = None;
+        }
+        match self.bmc.inject(&spec) {
+            Ok(inj) => {
+                self.scheduled += 1;
+                log.line(format!(
+                    "   scheduled #{} chan {}: {}",
+                    inj.id,
+                    spec.chan,
+                    frame::hex(&inj.body)
+                ));
+                self.send_ctrl(&inj.ctrl, log);
+            }
+            Err(e) => log.line(format!("   scheduled injection skipped: {e}")),
+        }
+    }
+}
+
+/// Runs the injection schedule until shutdown. Runs on its own thread.
+pub fn run_schedules(shared: Arc<Shared>) {
+    while !shared.shutting_down() {
+        shared.lock().schedule_tick(Instant::now(), &shared.log);
+        thread::sleep(Duration::from_millis(2));
+    }
 }
 
 impl State {
@@ -134,6 +211,8 @@ impl Shared {
                 qemu_caps: None,
                 booting_until: None,
                 in_delay: false,
+                schedule: None,
+                scheduled: 0,
             }),
             shutdown: AtomicBool::new(false),
             log,
