@@ -12,7 +12,9 @@
  *   -r  if not all answered within -w: run this shell command (e.g. re-enable the IRQ) and keep
  *       waiting up to -R ms (default 15000) before closing, so that no request is left in flight
  *       when the file closes (that is a test of its own)
- * Prints "answer msgid=K cc=XX ms=T" per answer and a last line
+ * Prints "sent at=MS" (CLOCK_MONOTONIC, ms) once the requests are sent (and logs
+ * "fault-send: N request(s) sent" in the kernel log), "answer msgid=K cc=XX
+ * ms=T" per answer and a last line
  * "summary sent=N answered=A dup=D unknown=U events=E rescued=R maxms=M ccs=XX,..." and exits 0
  * only if every request got exactly one answer within -w.
  */
@@ -66,6 +68,17 @@ int main(int argc, char **argv)
 			perror("send");
 			return 1;
 		}
+	}
+	printf("sent at=%ld\n", start);
+	fflush(stdout);
+	/* The same moment in the kernel log, to time it against PM callbacks. */
+	int kmsg = open("/dev/kmsg", O_WRONLY);
+	if (kmsg >= 0) {
+		char line[64];
+		int l = snprintf(line, sizeof(line), "fault-send: %d request(s) sent\n", n);
+		if (write(kmsg, line, l) < 0)
+			perror("kmsg");
+		close(kmsg);
 	}
 	long deadline = start + wait_ms, listen_until = 0;
 	for (;;) {
