@@ -12,6 +12,9 @@
  *   -r  if not all answered within -w: run this shell command (e.g. re-enable the IRQ) and keep
  *       waiting up to -R ms (default 15000) before closing, so that no request is left in flight
  *       when the file closes (that is a test of its own)
+ *   -a  afterwards, send a normal Get Device ID on the same file and wait for it as above (-w
+ *       10000 then -r), printing "after cc=XX ms=T rescued=0|1" or "after none"
+ *   -b  with -a: run this shell command first (e.g. wait for the BMC link to come back)
  * Prints "sent at=MS" (CLOCK_MONOTONIC, ms) once the requests are sent (and logs
  * "fault-send: N request(s) sent" in the kernel log), "answer msgid=K cc=XX
  * ms=T" per answer and a last line
@@ -22,11 +25,13 @@
 
 int main(int argc, char **argv)
 {
-	int events = 0, n = 1, wait_ms = 20000, extra_ms = 1000, rescue_ms = 15000, opt;
-	const char *rescue = NULL;
+	int events = 0, n = 1, wait_ms = 20000, extra_ms = 1000, rescue_ms = 15000, after = 0, opt;
+	const char *rescue = NULL, *before_after = NULL;
 
-	while ((opt = getopt(argc, argv, "en:w:x:r:R:")) != -1) {
+	while ((opt = getopt(argc, argv, "ab:en:w:x:r:R:")) != -1) {
 		switch (opt) {
+		case 'a': after = 1; break;
+		case 'b': before_after = optarg; break;
 		case 'e': events = 1; break;
 		case 'n': n = atoi(optarg); break;
 		case 'w': wait_ms = atoi(optarg); break;
@@ -137,5 +142,42 @@ int main(int argc, char **argv)
 	printf("summary sent=%d answered=%d dup=%d unknown=%d events=%d rescued=%d maxms=%ld ccs=%s\n",
 	       n, answered, dup, unknown, nevents, rescued, maxms, *ccs ? ccs : "-");
 	fflush(stdout);
-	return answered == n && !rescued && !dup && !unknown ? 0 : 1;
+	int ok = answered == n && !rescued && !dup && !unknown;
+	if (after) {
+		/* The driver recovered: a normal request on the same file succeeds. */
+		struct rt_recv rv;
+		long t = rt_now_ms();
+		int late = 0, rc = -1;
+		if (before_after && system(before_after) != 0)
+			printf("command before the Get Device ID failed: %s\n", before_after);
+		if (rt_send_get_device_id(fd, 100) < 0) {
+			perror("send after");
+			return 1;
+		}
+		for (int round = 0; round < 2 && rc < 0; round++) {
+			long end = rt_now_ms() + (round ? rescue_ms : 10000);
+			while (rt_now_ms() < end) {
+				rc = rt_wait_recv(fd, &rv, IPMICTL_RECEIVE_MSG_TRUNC, end - rt_now_ms());
+				if (rc == 0 && rv.r.recv_type == IPMI_RESPONSE_RECV_TYPE && rv.r.msgid == 100)
+					break;
+				rc = -1;
+			}
+			if (rc < 0 && !round && rescue) {
+				printf("after: no answer in 10000 ms; rescue: %s\n", rescue);
+				fflush(stdout);
+				if (system(rescue) != 0)
+					printf("rescue command failed\n");
+				late = 1;
+			} else if (rc < 0) {
+				break;
+			}
+		}
+		if (rc == 0)
+			printf("after cc=%02x ms=%ld rescued=%d\n", rv.r.msg.data_len ? rv.data[0] : 0x100,
+			       rt_now_ms() - t, late);
+		else
+			printf("after none\n");
+		ok = ok && rc == 0 && !late && rv.data[0] == 0;
+	}
+	return ok ? 0 : 1;
 }

@@ -35,6 +35,7 @@ if [ -w $delay_param ]; then
 	echo 0 >$delay_param
 fi
 echo devices >/sys/power/pm_test
+read -r begin _ </proc/uptime
 
 echo 1 >/sys/power/pm_print_times
 # The kernel-log time (ms) of the last line matching $1, empty if none.
@@ -57,7 +58,7 @@ for s in c ripmi; do
 		r0=$(sed -n 's/^requeued //p' $D/pm 2>/dev/null)
 		bmcsim-ctl fault delay 5000 count=1 cmd=00:01 >/dev/null
 		dmesg -c >/dev/null
-		fault-send -w 20000 -x 3000 -r "$rescue" 00 01 >$out/long.$s 2>&1 &
+		fault-send -w 20000 -x 2000 -r "$rescue" 00 01 >$out/long.$s 2>&1 &
 		client=$!
 		sleep 0.1
 		t0=$(now_ms)
@@ -149,5 +150,7 @@ echo "# 100 cycles: $((t1 - t0)) ms ($(((t1 - t0) / 100)) ms per cycle), $(cat $
 [ "$(cat $out/injected)" -ge 100 ] && pass cycles/commands-injected ||
 	fail cycles/commands-injected "only $(cat $out/injected) commands injected"
 echo none >/sys/power/pm_test
+read -r end _ </proc/uptime
+echo "# t-ext-fault-pm: ${end%.*} - ${begin%.*} = $((${end%.*} - ${begin%.*})) s"
 [ -n "$old_delay" ] && echo "$old_delay" >$delay_param
 use-stack ripmi
