@@ -634,7 +634,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         let id = {
             let mut guard = self.inner.lock();
             let h = &mut guard.h;
-            if h.shutting_down {
+            if h.shutting_down || h.stopping {
                 return Err(ENODEV);
             }
             if h.users.len() >= self.max_users {

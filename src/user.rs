@@ -8,6 +8,7 @@
 //! `struct ipmi_file_private` in [`ipmi_devintf.c`](srctree/drivers/char/ipmi/ipmi_devintf.c).
 
 use core::cell::UnsafeCell;
+use core::sync::atomic::AtomicUsize;
 
 use kernel::{
     bindings,
@@ -101,6 +102,9 @@ pub(crate) struct User {
     pub(crate) id: u64,
     /// The most messages this user may hold (`max_msgs_per_user`).
     max_msgs: usize,
+    /// How many command registrations the user holds in the receiver table (kept by the
+    /// table's writers, under its mutex), so closing a file without any skips the table scan.
+    pub(crate) registrations: AtomicUsize,
     /// The queue and counters; taken from interrupt context, so IRQ-safe.
     #[pin]
     pub(crate) inner: SpinLockIrq<UserInner>,
@@ -130,6 +134,7 @@ impl User {
             try_pin_init!(User {
                 id,
                 max_msgs,
+                registrations: AtomicUsize::new(0),
                 inner <- new_spinlock_irq!(
                     UserInner {
                         queue,
