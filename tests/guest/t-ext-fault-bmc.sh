@@ -87,6 +87,17 @@ stack() {
 	scen disconnect "bmcsim-ctl fault disconnect cmd=00:01" -b "bmcsim-ctl wait connected 10000 >/dev/null" 00 01
 	# The link drops while the BMC works on the request (executed, answer lost): 0xD2.
 	scen hangup-mid-request "bmcsim-ctl fault delay 3000 count=1 cmd=00:01; (sleep 1; bmcsim-ctl hangup) &" -b "sleep 0.5; bmcsim-ctl wait idle 10000 >/dev/null; bmcsim-ctl wait connected 10000 >/dev/null" 00 01
+	# The file closes while its request is at a slow BMC (the answer comes 3 s later, to
+	# nobody): nothing to see but no splat, the BMC executed it once, and a new file works.
+	t0=$(secs)
+	bmcsim-ctl fault delay 3000 count=1 cmd=00:01 >/dev/null
+	fault-send -w 300 -x 0 -r true -R 0 00 01 >$out/close-while-slow.$s 2>&1
+	bmcsim-ctl wait idle 10000 >/dev/null
+	fault-send -w 10000 -x 0 -r "$rescue" 06 01 >>$out/close-while-slow.$s 2>&1
+	e1=$(executed)
+	echo "executed=$((e1 - e0))" >>$out/close-while-slow.$s
+	e0=$e1
+	echo "# $s close-while-slow: $(($(secs) - t0)) s"
 	# Several requests queued while the BMC is gone for good, then the BMC is back.
 	scen hosed "bmcsim-ctl fault silence count=2 cmd=00:01" -n 2 -w 20000 00 01
 	# ATN raised with nothing behind it (Get Message Flags reports 0): once by hand (QEMU then
@@ -166,6 +177,13 @@ verdict garbage c3 3500 9000 1
 verdict badsum c3 3500 9000 1
 verdict disconnect d2 0 3000 0
 verdict hangup-mid-request d2 500 3000 1
+for s in c ripmi; do
+	f=$out/close-while-slow.$s
+	if grep -q '^summary sent=1 answered=0 ' $f && grep -Eq '^summary sent=1 answered=1 dup=0 unknown=0 events=[0-9]+ rescued=0 .* ccs=00$' $f &&
+		grep -q '^executed=1$' $f; then why=; else why="$(tr '\n' '|' <$f)"; fi
+	if [ $s = c ]; then echo "# C reference fault/close-while-slow: ${why:-pass}"
+	elif [ -z "$why" ]; then pass close-while-slow; else fail close-while-slow "$why"; fi
+done
 verdict hosed 'c3,c3' 3500 17000 0 2
 verdict atn-spurious '00,00,00' 0 5000 3 3
 verdict atn-stuck '00,00,00' 0 5000 3 3
