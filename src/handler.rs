@@ -1198,18 +1198,18 @@ impl HandlerState {
                     if let Some(msg) = c.no_receiver_answer(our) {
                         // Bounded, so a flood of commands cannot grow the queue or keep user
                         // requests waiting (C answers each one from its own allocation).
-                        if self.replies >= REPLIES_MAX || self.stopping {
-                            self.stats.unhandled_dropped += 1;
-                        } else if self
-                            .queue(Outbound {
-                                msg,
-                                kind: OutKind::Discard,
-                            })
-                            .is_err()
-                        {
-                            self.stats.unhandled_dropped += 1;
-                        } else {
+                        let queued = self.replies < REPLIES_MAX
+                            && !self.stopping
+                            && self
+                                .queue(Outbound {
+                                    msg,
+                                    kind: OutKind::Discard,
+                                })
+                                .is_ok();
+                        if queued {
                             self.replies += 1;
+                        } else {
+                            self.stats.unhandled_dropped += 1;
                         }
                     }
                 }
