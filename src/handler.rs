@@ -1197,14 +1197,15 @@ impl HandlerState {
                     if let Some(msg) = c.no_receiver_answer(our) {
                         // Bounded, so a flood of commands cannot grow the queue or keep user
                         // requests waiting (C answers each one from its own allocation).
-                        if self.replies >= REPLIES_MAX || self.stopping {
-                            self.stats.unhandled_dropped += 1;
-                        } else if self
-                            .queue(Outbound {
-                                msg,
-                                kind: OutKind::Discard,
-                            })
-                            .is_err()
+                        // Queued only when there is room and the interface is not stopping.
+                        if self.replies >= REPLIES_MAX
+                            || self.stopping
+                            || self
+                                .queue(Outbound {
+                                    msg,
+                                    kind: OutKind::Discard,
+                                })
+                                .is_err()
                         {
                             self.stats.unhandled_dropped += 1;
                         } else {
