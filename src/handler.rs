@@ -1547,8 +1547,10 @@ impl HandlerState {
 /// The handler glue under test: the whole interface (SI, handler, timers, interrupt path, PM
 /// and teardown) over a KCS register model that can misbehave and a virtual clock, with the
 /// kernel's real locks, `Arc`s and allocations, so the context rules (nothing that sleeps under
-/// the IRQ-safe lock) are checked by the debug kernel's lockdep and atomic-sleep checks.
-#[kernel::prelude::kunit_tests(ripmi_handler)]
+/// the IRQ-safe lock) are checked by the debug kernel's lockdep and atomic-sleep checks. The host
+/// runs the same tests under `cargo test` (`tests/host`), over std stand-ins of the kernel crate.
+#[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_handler))]
+#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
     use crate::kcs::model::{Fault, KcsModel};
