@@ -7,6 +7,8 @@
 //! [`ipmi_si_intf.c`](srctree/drivers/char/ipmi/ipmi_si_intf.c), `try_get_dev_id()`, and the
 //! interface registration of `ipmi_register_smi()`.
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use kernel::{
     debugfs::{Dir, File},
     prelude::*,
@@ -16,7 +18,7 @@ use kernel::{
 };
 
 use crate::devintf::MiscDev;
-use crate::handler::Interface;
+use crate::handler::{KcsInterface as Interface, KernelClock};
 use crate::kcs::io::{IoRegion, IrqRegistration, PortIo};
 use crate::pm::{self, Phase, RawDev};
 use crate::si::{Next, Si, SiOutput};
@@ -26,6 +28,40 @@ const PROBE_TIMEOUT_MS: u32 = 5000;
 /// Get Device ID attempts at probe (C `GET_DEVICE_ID_MAX_RETRY`).
 const GET_DEVICE_ID_TRIES: u32 = 5;
 
+/// The `/dev/ipmiN` numbers in use, one bit each (at most 64 BMCs).
+static DEVNUMS: AtomicU64 = AtomicU64::new(0);
+
+/// A `/dev/ipmiN` number held by one bound BMC; given back on drop.
+struct DevNum(u32);
+
+impl DevNum {
+    /// Takes the lowest free number not below `first` (the `devnum=` parameter), so that every
+    /// bound BMC gets its own node, as C numbers its interfaces in order.
+    fn take(first: u32) -> Result<Self> {
+        let mut used = DEVNUMS.load(Ordering::Relaxed);
+        loop {
+            let n = (first..64)
+                .find(|&n| used & (1u64 << n) == 0)
+                .ok_or(ENOSPC)?;
+            match DEVNUMS.compare_exchange(
+                used,
+                used | (1u64 << n),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(DevNum(n)),
+                Err(now) => used = now,
+            }
+        }
+    }
+}
+
+impl Drop for DevNum {
+    fn drop(&mut self) {
+        DEVNUMS.fetch_and(!(1u64 << self.0), Ordering::AcqRel);
+    }
+}
+
 /// Where a KCS interface is and how to drive it.
 pub(crate) struct KcsConfig {
     /// The data register's I/O port.
@@ -34,7 +70,7 @@ pub(crate) struct KcsConfig {
     pub(crate) spacing: u32,
     /// The IRQ, 0 for none (polled).
     pub(crate) irq: u32,
-    /// The N of `/dev/ipmiN`.
+    /// The lowest N of `/dev/ipmiN` to use (the first free one from here is taken).
     pub(crate) devnum: u32,
     /// `max_users`.
     pub(crate) max_users: usize,
@@ -68,6 +104,8 @@ pub(crate) struct KcsDevice {
     debugfs: Dir,
     irq: Option<IrqRegistration<Interface>>,
     iface: Arc<Interface>,
+    /// The N of `/dev/ipmiN` and of the debugfs directory; given back after both are gone.
+    _devnum: DevNum,
     // Declared last: released after everything that uses the ports.
     _region: IoRegion,
 }
@@ -98,25 +136,33 @@ impl KcsDevice {
 
         // With an IRQ: if the line cannot be had, run polled, as C does.
         let (iface, irq) = if cfg.irq != 0 {
-            let iface = Interface::new(regs, true, cfg.max_users, cfg.max_msgs)?;
+            let iface =
+                Interface::new(regs, KernelClock::new(), true, cfg.max_users, cfg.max_msgs)?;
             // SAFETY: `iface` is kept alive by `KcsDevice::iface`, which is dropped after `irq`.
             match unsafe { IrqRegistration::request(cfg.irq, &*iface) } {
                 Ok(reg) => (iface, Some(reg)),
                 Err(e) => {
                     pr_warn!("cannot claim irq {} ({:?}), running polled\n", cfg.irq, e);
                     (
-                        Interface::new(regs, false, cfg.max_users, cfg.max_msgs)?,
+                        Interface::new(
+                            regs,
+                            KernelClock::new(),
+                            false,
+                            cfg.max_users,
+                            cfg.max_msgs,
+                        )?,
                         None,
                     )
                 }
             }
         } else {
             (
-                Interface::new(regs, false, cfg.max_users, cfg.max_msgs)?,
+                Interface::new(regs, KernelClock::new(), false, cfg.max_users, cfg.max_msgs)?,
                 None,
             )
         };
-        let dir_name = CString::try_from_fmt(fmt!("ripmi-ipmi{}", cfg.devnum))?;
+        let devnum = DevNum::take(cfg.devnum)?;
+        let dir_name = CString::try_from_fmt(fmt!("ripmi-ipmi{}", devnum.0))?;
         let mut dev = KcsDevice {
             misc: None,
             _stats: None,
@@ -127,6 +173,7 @@ impl KcsDevice {
             debugfs: Dir::new(&dir_name),
             irq,
             iface,
+            _devnum: devnum,
             _region: region,
         };
         dev.iface.start()?;
@@ -153,8 +200,8 @@ impl KcsDevice {
                     )?;
                     writeln!(
                         f,
-                        "commands {}\nunhandled_commands {}\ndropped {}",
-                        s.commands, s.unhandled_commands, s.dropped
+                        "commands {}\nunhandled_commands {}\nunhandled_dropped {}\ndropped {}",
+                        s.commands, s.unhandled_commands, s.unhandled_dropped, s.dropped
                     )
                 },
             ),
@@ -190,7 +237,7 @@ impl KcsDevice {
             ),
             GFP_KERNEL,
         )?);
-        let misc = MiscDev::register(dev.iface.clone(), cfg.devnum)?;
+        let misc = MiscDev::register(dev.iface.clone(), dev._devnum.0)?;
         pr_info!(
             "/dev/{} ready ({})\n",
             misc.name().to_str().unwrap_or("ipmi?"),
@@ -270,20 +317,15 @@ impl KcsDevice {
         self.iface.resume()
     }
 
-    /// `->runtime_suspend`: `EBUSY` while busy; otherwise the watch replaces I/O, IRQ masked.
+    /// `->runtime_suspend`: `EBUSY` while busy; otherwise the watch replaces I/O. The IRQ is
+    /// not masked: the line may be shared (`IRQF_SHARED`), and masking it would silence every
+    /// other device on it; the handler serves an interrupt meanwhile and asks for a resume.
     pub(crate) fn pm_runtime_suspend(&self) -> Result {
-        self.iface.runtime_suspend()?;
-        if let Some(irq) = &self.irq {
-            irq.disable();
-        }
-        Ok(())
+        self.iface.runtime_suspend()
     }
 
-    /// `->runtime_resume`: unmask the IRQ and run the interface again.
+    /// `->runtime_resume`: run the interface again.
     pub(crate) fn pm_runtime_resume(&self) {
-        if let Some(irq) = &self.irq {
-            irq.enable();
-        }
         self.iface.runtime_resume();
     }
 }
@@ -327,8 +369,8 @@ fn write_pm_file(iface: &Arc<Interface>, f: &mut core::fmt::Formatter<'_>) -> co
     )?;
     writeln!(
         f,
-        "runtime_suspend {}\nruntime_suspend_busy {}\nruntime_resume {}\nrequeued {}\nwatch_wakeups {}",
-        s.runtime_suspend, s.runtime_suspend_busy, s.runtime_resume, s.requeued, s.watch_wakeups
+        "runtime_suspend {}\nruntime_suspend_busy {}\nruntime_resume {}\nfailed_at_suspend {}\nwatch_wakeups {}",
+        s.runtime_suspend, s.runtime_suspend_busy, s.runtime_resume, s.failed_at_suspend, s.watch_wakeups
     )
 }
 

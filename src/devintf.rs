@@ -20,7 +20,7 @@ use kernel::{
 };
 
 use crate::addr::{check_addr_len, Addr, IPMI_ADDR_SIZE};
-use crate::handler::{to_error, Interface, Request};
+use crate::handler::{to_error, KcsInterface as Interface, Request};
 use crate::message::IPMI_MAX_MSG_LENGTH;
 use crate::receivers::IPMI_CHAN_ALL;
 use crate::uapi::*;
@@ -54,14 +54,16 @@ static FOPS: AssertSync<bindings::file_operations> = AssertSync(bindings::file_o
 ///
 /// # Invariants
 ///
-/// `misc` is registered with `misc_register` for as long as this value exists; its `name`
-/// points into `name`.
+/// Once `registered` is set, `misc` is registered with `misc_register` until this value is
+/// dropped; its `name` points into `name`.
 #[pin_data(PinnedDrop)]
 pub(crate) struct MiscDev {
     #[pin]
     misc: Opaque<bindings::miscdevice>,
     name: CString,
     iface: Arc<Interface>,
+    /// Whether `misc_register` succeeded: a failed registration must not be deregistered.
+    registered: bool,
 }
 
 // SAFETY: The misc device is only touched by the kernel's misc layer, which is thread-safe.
@@ -77,6 +79,7 @@ impl MiscDev {
             try_pin_init!(MiscDev {
                 name,
                 iface,
+                registered: false,
                 // SAFETY: `slot` is valid for writes; the name outlives the registration (it is a
                 // field of the same pinned value, dropped after `misc` is deregistered).
                 misc <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| unsafe {
@@ -92,11 +95,15 @@ impl MiscDev {
             })
             .pin_chain(|this| {
                 // SAFETY: `this` is pinned; `name` lives as long as `misc`.
-                unsafe {
+                kernel::error::to_result(unsafe {
                     let misc = this.misc.get();
                     (*misc).name = this.name.as_char_ptr();
-                    kernel::error::to_result(bindings::misc_register(misc))
-                }
+                    bindings::misc_register(misc)
+                })?;
+                // SAFETY: Only a plain field is written; nothing is moved out of the pinned value.
+                // INVARIANT: `misc` was just registered.
+                unsafe { this.get_unchecked_mut() }.registered = true;
+                Ok(())
             }),
             GFP_KERNEL,
         )
@@ -116,6 +123,9 @@ fn name_ptr_placeholder() -> *const kernel::ffi::c_char {
 #[pinned_drop]
 impl PinnedDrop for MiscDev {
     fn drop(self: Pin<&mut Self>) {
+        if !self.registered {
+            return;
+        }
         // SAFETY: `misc` is registered (type invariants).
         unsafe { bindings::misc_deregister(self.misc.get()) };
     }

@@ -29,7 +29,7 @@
 use kernel::{
     prelude::*,
     sync::{new_spinlock_irq, Arc, SpinLockIrq},
-    time::{delay::fsleep, Delta},
+    time::{delay::fsleep, Delta, Instant, Monotonic},
 };
 
 use crate::rcvr_table::RcvrTable;
@@ -57,6 +57,8 @@ const IPMI_RESPONSE_RESPONSE_TYPE: i32 = 4;
 const IPMI_MAX_CHANNELS: usize = 16;
 /// `IPMI_BMC_SLAVE_ADDR`: our default IPMB address on every channel.
 const IPMI_BMC_SLAVE_ADDR: u8 = 0x20;
+/// `IPMI_SMS_LUN`: the LUN system software uses (C sets 2 on every channel).
+const IPMI_BMC_SMS_LUN: u8 = 2;
 /// `IPMI_GET_CHANNEL_INFO_CMD`.
 const IPMI_GET_CHANNEL_INFO_CMD: u8 = 0x42;
 /// `max_events_in_queue`: events kept while no user takes them.
@@ -69,6 +71,16 @@ const OUTQ_RESERVE: usize = 64;
 /// Incoming commands held back, interface-wide, for users whose queue is full (see
 /// [`HandlerState::held`]); beyond it a command is dropped and counted.
 pub(crate) const HELD_MAX: usize = 256;
+/// 0xC1 answers to unregistered commands that may wait in the outbound queue; beyond it an
+/// answer is dropped and counted (`unhandled_dropped`), so a BMC flooding commands neither
+/// grows the queue nor delays user requests by more than this many transactions.
+pub(crate) const REPLIES_MAX: usize = 16;
+/// The longest unload waits for the transaction in flight and for the BMC's interrupts to be
+/// turned off: two KCS timeouts (C `shutdown_smi()` waits without a bound).
+const SHUTDOWN_WAIT_MS: u32 = 12_000;
+/// The longest gap counted as elapsed time between two calls into the SI; a longer one (a
+/// system sleep) counts as this, so a transaction is not failed for time the machine slept.
+const MAX_ELAPSED_US: u64 = 1_000_000;
 
 /// Maps a pure-code errno to the kernel's.
 pub(crate) fn to_error(e: Errno) -> Error {
@@ -81,6 +93,47 @@ pub(crate) fn to_error(e: Errno) -> Error {
         Errno::NoEnt => ENOENT,
     }
 }
+
+/// The registers an interface can drive: KCS register access that can live under its lock.
+pub(crate) trait Regs: KcsRegisters + Send + Unpin + 'static {}
+
+impl<T: KcsRegisters + Send + Unpin + 'static> Regs for T {}
+
+/// The time source of an interface, and whether its timers are the kernel's.
+///
+/// The kernel build uses [`KernelClock`]; the KUnit harness uses a virtual clock that it
+/// advances itself, firing the interface's timers (through [`Interface::si_deadline`] and
+/// [`Interface::tick_deadline`]) when their time comes.
+pub(crate) trait Clock: Send + Sync + 'static {
+    /// Whether the interface arms kernel timers (true), or leaves its deadlines to the caller.
+    const ARMS_TIMERS: bool;
+    /// Monotonic time in µs.
+    fn now_us(&self) -> u64;
+}
+
+/// The kernel's monotonic clock, counted from the interface's creation.
+pub(crate) struct KernelClock {
+    start: Instant<Monotonic>,
+}
+
+impl KernelClock {
+    /// A clock starting now.
+    pub(crate) fn new() -> Self {
+        KernelClock {
+            start: Instant::now(),
+        }
+    }
+}
+
+impl Clock for KernelClock {
+    const ARMS_TIMERS: bool = true;
+    fn now_us(&self) -> u64 {
+        u64::try_from((Instant::<Monotonic>::now() - self.start).as_nanos() / 1000).unwrap_or(0)
+    }
+}
+
+/// The interface the kernel drives: port I/O and the monotonic clock.
+pub(crate) type KcsInterface = Interface<PortIo, KernelClock>;
 
 /// A user's request as `SEND_COMMAND[_SETTIME]` gives it, after the address and data were
 /// copied and the address validated (the arguments of C `i_ipmi_request()`).
@@ -159,6 +212,8 @@ pub(crate) struct Stats {
     pub(crate) events: u64,
     pub(crate) commands: u64,
     pub(crate) unhandled_commands: u64,
+    /// 0xC1 answers not sent because [`REPLIES_MAX`] were waiting already.
+    pub(crate) unhandled_dropped: u64,
     pub(crate) dropped: u64,
 }
 
@@ -189,6 +244,8 @@ struct Held {
 struct HandlerState {
     /// Messages waiting for the interface, oldest first.
     outq: KVec<Outbound>,
+    /// How many of `outq` are 0xC1 answers (at most [`REPLIES_MAX`]).
+    replies: usize,
     /// The message the interface is working on (C `curr_msg`).
     curr: Option<Outbound>,
     seq: SeqTable<Pending>,
@@ -209,9 +266,22 @@ struct HandlerState {
     chan_stats: [ChanStats; IPMI_MAX_CHANNELS],
     /// Events kept while no user takes them (C `waiting_events`).
     waiting_events: KVec<KBox<RecvMsg>>,
-    /// Whether the SI timer is armed, and for how long (to tell the SI the elapsed time).
-    si_timer_us: Option<u32>,
-    tick_armed: bool,
+    /// When the SI timer is due (µs of the interface's clock), if armed. It is only ever moved
+    /// earlier, and only the timer itself clears it, so no path can leave a busy interface
+    /// without a pending timer, and a hosed interface's one-second retry is never pushed out.
+    si_deadline: Option<u64>,
+    /// When the one-second handler tick is due, if armed.
+    tick_deadline: Option<u64>,
+    /// When the tick last ran, for the elapsed time it ages requests by.
+    last_tick_us: u64,
+    /// When the SI was last run, and whether it was busy then: the next call passes the time
+    /// since, so KCS timeouts count elapsed time whatever drives the interface.
+    si_last_us: u64,
+    si_busy: bool,
+    /// Set by [`Interface::start`]; before it, interrupts are not ours to handle.
+    started: bool,
+    /// Unload has begun: nothing new starts, the transaction in flight finishes.
+    stopping: bool,
     /// Set at teardown; afterwards the ports are never touched again.
     shutting_down: bool,
     stats: Stats,
@@ -220,42 +290,47 @@ struct HandlerState {
 }
 
 /// What [`Interface::inner`] protects.
-struct IfaceInner {
+struct IfaceInner<R> {
     si: Si,
     h: HandlerState,
+    /// The KCS registers; only touched under the lock.
+    regs: R,
 }
 
-/// One IPMI interface: a KCS system interface and its message handler.
+/// One IPMI interface: a KCS system interface and its message handler, over the registers `R`
+/// and the clock `C` (the kernel's are [`KcsInterface`]; tests use a register model and a
+/// virtual clock).
 ///
 /// # Invariants
 ///
-/// `regs` is used only under `inner` and only while `shutting_down` is false; the owner of the
-/// I/O region sets `shutting_down` (through [`Interface::shutdown`]) before releasing it.
+/// `inner.regs` is used only while `shutting_down` is false; the owner of the I/O region sets
+/// `shutting_down` (through [`Interface::shutdown`]) before releasing it.
 #[pin_data]
-pub(crate) struct Interface {
+pub(crate) struct Interface<R: Regs, C: Clock> {
     // The timers come first: dropping them shuts them down before anything they use goes.
     #[pin]
-    si_timer: Timer<Interface>,
+    si_timer: Timer<Interface<R, C>>,
     #[pin]
-    tick_timer: Timer<Interface>,
+    tick_timer: Timer<Interface<R, C>>,
     #[pin]
-    inner: SpinLockIrq<IfaceInner>,
+    inner: SpinLockIrq<IfaceInner<R>>,
     /// The command receivers; see the module's `# Locking`.
     #[pin]
     rcvrs: RcvrTable,
-    regs: PortIo,
+    clock: C,
     has_irq: bool,
     max_users: usize,
     max_msgs: usize,
 }
 
-impl Interface {
+impl<R: Regs, C: Clock> Interface<R, C> {
     /// Creates the handler for the interface at `regs` (whose BMC has answered).
     ///
     /// The locked state is several KiB, so it is initialised in place rather than built on the
     /// stack and moved.
     pub(crate) fn new(
-        regs: PortIo,
+        regs: R,
+        clock: C,
         has_irq: bool,
         max_users: usize,
         max_msgs: usize,
@@ -265,8 +340,10 @@ impl Interface {
         let waiting_events = KVec::with_capacity(MAX_EVENTS_IN_QUEUE, GFP_KERNEL)?;
         let held = KVec::with_capacity(HELD_MAX, GFP_KERNEL)?;
         let rcvrs = RcvrTable::new()?;
+        let now = clock.now_us();
         let h = init!(HandlerState {
             outq,
+            replies: 0,
             curr: None,
             seq: SeqTable::new(),
             maint: Maintenance::new(),
@@ -274,27 +351,32 @@ impl Interface {
             channels_ready: false,
             addrinfo: [AddrInfo {
                 address: IPMI_BMC_SLAVE_ADDR,
-                lun: 2
+                lun: IPMI_BMC_SMS_LUN,
             }; IPMI_MAX_CHANNELS],
             users,
             next_user_id: 1,
             held,
             chan_stats: [ChanStats::default(); IPMI_MAX_CHANNELS],
             waiting_events,
-            si_timer_us: None,
-            tick_armed: false,
+            si_deadline: None,
+            tick_deadline: None,
+            last_tick_us: now,
+            si_last_us: now,
+            si_busy: false,
+            started: false,
+            stopping: false,
             shutting_down: false,
             stats: Stats::default(),
             pm: PmState::new(),
         });
-        let inner = init!(IfaceInner { si: Si::new(has_irq), h <- h });
+        let inner = init!(IfaceInner { si: Si::new(has_irq), h <- h, regs });
         Arc::pin_init(
             try_pin_init!(Interface {
                 si_timer <- Timer::new(Self::si_timer_fired, c"Interface::si_timer", kernel::static_lock_class!()),
                 tick_timer <- Timer::new(Self::tick_fired, c"Interface::tick_timer", kernel::static_lock_class!()),
                 inner <- new_spinlock_irq!(inner, "Interface::inner"),
                 rcvrs <- rcvrs,
-                regs,
+                clock,
                 has_irq,
                 max_users,
                 max_msgs,
@@ -304,19 +386,19 @@ impl Interface {
     }
 
     /// Starts the interface (enables, event buffer) and the channel scan (C `try_smi_init()`'s
-    /// tail and `__scan_channels()`).
+    /// tail and `__scan_channels()`). Interrupts are handled from here on.
     pub(crate) fn start(&self) -> Result {
         let mut guard = self.inner.lock();
-        let IfaceInner { si, h } = &mut *guard;
-        let mut regs = self.regs;
+        let IfaceInner { si, h, regs } = &mut *guard;
+        h.started = true;
         let next = si
-            .start(&mut regs, &mut |out| h.on_output(out, self))
+            .start(regs, &mut |out| h.on_output(out, &self.rcvrs))
             .map_err(|_| EIO)?;
         h.queue(Outbound {
             msg: channel_info_req(0)?,
             kind: OutKind::ChannelInfo(0),
         })?;
-        self.after_event(si, h, next);
+        self.after_event(si, h, regs, next);
         Ok(())
     }
 
@@ -345,110 +427,182 @@ impl Interface {
         (c, held, self.rcvrs.count())
     }
 
-    /// Stops all I/O for good; afterwards the I/O region and IRQ may be released.
+    /// Messages waiting for the interface (not counting the one in flight).
+    pub(crate) fn queued(&self) -> usize {
+        self.inner.lock().h.outq.len()
+    }
+
+    /// Stops all I/O for good; afterwards the I/O region and IRQ may be released (C
+    /// `shutdown_smi()`): nothing new starts, the BMC's interrupts are turned off, and the
+    /// transaction in flight is waited for (at most [`SHUTDOWN_WAIT_MS`]). Sleeps.
     pub(crate) fn shutdown(&self) {
-        {
-            let mut guard = self.inner.lock();
-            guard.h.shutting_down = true;
-            guard.h.si_timer_us = None;
-        }
-        self.si_timer.shutdown();
-        self.tick_timer.shutdown();
-        // Fail what is still waiting, as C `cleanup_smi_msgs()` does; the users get no answer
+        // Fail what has not started, as C `cleanup_smi_msgs()` does; the users get no answer
         // from a gone interface, so drop the queued messages and release their reservations.
-        let (outq, curr) = {
+        let outq = {
             let mut guard = self.inner.lock();
-            let h = &mut guard.h;
-            (core::mem::take(&mut h.outq), h.curr.take())
+            let IfaceInner { si, h, regs } = &mut *guard;
+            h.stopping = true;
+            h.replies = 0;
+            if !h.shutting_down && h.started && !h.pm.sys_suspended {
+                si.set_irq_enabled(false);
+                let next = h.run_si(si, regs, &self.clock, &self.rcvrs);
+                self.after_event(si, h, regs, next);
+            }
+            core::mem::take(&mut h.outq)
         };
         for out in outq {
             out.kind.release();
         }
+        // Drive the interface from here until it is idle (the timers may also run meanwhile).
+        let mut waited = 0;
+        while waited < SHUTDOWN_WAIT_MS {
+            {
+                let mut guard = self.inner.lock();
+                let IfaceInner { si, h, regs } = &mut *guard;
+                if h.shutting_down || !h.started || h.pm.sys_suspended || si.is_idle() {
+                    break;
+                }
+                let next = h.run_si(si, regs, &self.clock, &self.rcvrs);
+                self.after_event(si, h, regs, next);
+            }
+            fsleep(Delta::from_millis(1));
+            waited += 1;
+        }
+        let curr = {
+            let mut guard = self.inner.lock();
+            guard.h.shutting_down = true;
+            guard.h.si_deadline = None;
+            guard.h.tick_deadline = None;
+            guard.h.curr.take()
+        };
+        self.si_timer.shutdown();
+        self.tick_timer.shutdown();
         if let Some(out) = curr {
             out.kind.release();
         }
     }
 
-    /// Runs the state machine after an interrupt, timer or new message, then feeds the next
-    /// waiting message and re-arms the timer. Called with the lock held.
-    fn after_event(&self, si: &mut Si, h: &mut HandlerState, mut next: Next) {
-        let mut regs = self.regs;
-        loop {
-            if h.shutting_down || h.pm_hold(si) {
-                return;
+    /// Feeds the interface the next waiting message, then (re)arms the timers the state needs.
+    /// Called with the lock held after every call into the SI; `next` is what that call said.
+    ///
+    /// It never loops on [`Next::Now`]: the SI's step budget ran out, so the rest runs from the
+    /// timer, and one interrupt or timer does a bounded amount of work.
+    fn after_event(&self, si: &mut Si, h: &mut HandlerState, regs: &mut R, mut next: Next) {
+        if h.shutting_down || h.pm_hold(si) {
+            return;
+        }
+        // Feed the interface while it has no message of ours (C `start_next_msg()`). Each
+        // turn either starts a transaction (and ends the loop) or answers a refused message, so
+        // the loop is bounded by the queue, which is bounded.
+        while h.curr.is_none() && !h.outq.is_empty() && !h.pm.quiescing && !h.stopping {
+            let Ok(out) = h.outq.remove(0) else { break };
+            if matches!(out.kind, OutKind::Discard) {
+                h.replies = h.replies.saturating_sub(1);
             }
-            // Feed the interface while it has no message of ours (C `start_next_msg()`).
-            while h.curr.is_none() && !h.outq.is_empty() && !h.pm.quiescing {
-                let Ok(out) = h.outq.remove(0) else { break };
-                let mut bytes = [0u8; IPMI_MAX_MSG_LENGTH];
-                let len = out.msg.as_bytes().len();
-                bytes[..len].copy_from_slice(out.msg.as_bytes());
-                h.curr = Some(out);
-                h.stats.sent += 1;
-                match si.enqueue(&mut regs, &bytes[..len], &mut |o| h.on_output(o, self)) {
-                    Ok(n) => next = n,
-                    Err(cc) => {
-                        // The interface refused it: answer it with that completion code.
-                        let rsp = [bytes[0] | 4, bytes[1], cc.0];
-                        h.on_output(SiOutput::Response(&rsp), self);
-                    }
+            let mut bytes = [0u8; IPMI_MAX_MSG_LENGTH];
+            let len = out.msg.as_bytes().len();
+            bytes[..len].copy_from_slice(out.msg.as_bytes());
+            h.curr = Some(out);
+            h.stats.sent += 1;
+            match si.enqueue(regs, &bytes[..len], &mut |o| h.on_output(o, &self.rcvrs)) {
+                Ok(n) => next = n,
+                Err(cc) => {
+                    // The interface refused it: answer it with that completion code.
+                    let rsp = [bytes[0] | 4, bytes[1], cc.0];
+                    h.on_output(SiOutput::Response(&rsp), &self.rcvrs);
                 }
             }
-            if next != Next::Now {
-                break;
-            }
-            next = si.event(&mut regs, 0, &mut |o| h.on_output(o, self));
         }
+        let now = self.clock.now_us();
+        if !h.si_busy && next != Next::Idle {
+            // The SI goes busy now: its elapsed time counts from here.
+            h.si_last_us = now;
+        }
+        h.si_busy = next != Next::Idle;
         let rearm = si.timer_rearm_us(next).or(if self.has_irq {
             None
         } else {
             Some(IDLE_POLL_USEC)
         });
         if let Some(us) = rearm {
-            h.si_timer_us = Some(us);
-            self.si_timer.arm(self, usecs_to_jiffies(us));
-        } else {
-            h.si_timer_us = None;
+            self.arm_si_timer(h, now, us);
         }
-        if h.needs_tick() && !h.tick_armed {
-            h.tick_armed = true;
+        if h.needs_tick() {
+            self.arm_tick(h, now);
+        }
+    }
+
+    /// Arms the one-second handler tick unless it is armed; the requests it ages count their
+    /// time from here.
+    fn arm_tick(&self, h: &mut HandlerState, now: u64) {
+        if h.tick_deadline.is_some() || h.shutting_down {
+            return;
+        }
+        h.tick_deadline = Some(now + u64::from(IPMI_TIMEOUT_MS) * 1000);
+        h.last_tick_us = now;
+        if C::ARMS_TIMERS {
             self.tick_timer
                 .arm(self, usecs_to_jiffies(IPMI_TIMEOUT_MS * 1000));
         }
     }
 
-    /// The SI timer (C `smi_timeout()`).
-    fn si_timer_fired(&self) {
-        let mut guard = self.inner.lock();
-        let IfaceInner { si, h } = &mut *guard;
-        let Some(elapsed) = h.si_timer_us.take() else {
+    /// Arms the SI timer to fire `us` after `now`, unless it is due sooner already.
+    fn arm_si_timer(&self, h: &mut HandlerState, now: u64, us: u32) {
+        let at = now + u64::from(us);
+        if h.si_deadline.is_some_and(|d| d <= at) {
             return;
-        };
-        if h.shutting_down {
+        }
+        h.si_deadline = Some(at);
+        if C::ARMS_TIMERS {
+            self.si_timer.arm(self, usecs_to_jiffies(us));
+        }
+    }
+
+    /// When the SI timer is due, if armed (for a caller that drives the timers itself).
+    pub(crate) fn si_deadline(&self) -> Option<u64> {
+        self.inner.lock().h.si_deadline
+    }
+
+    /// When the handler tick is due, if armed (for a caller that drives the timers itself).
+    pub(crate) fn tick_deadline(&self) -> Option<u64> {
+        self.inner.lock().h.tick_deadline
+    }
+
+    /// The SI timer (C `smi_timeout()`).
+    pub(crate) fn si_timer_fired(&self) {
+        let mut guard = self.inner.lock();
+        let IfaceInner { si, h, regs } = &mut *guard;
+        if h.si_deadline.take().is_none() || h.shutting_down {
             return;
         }
         if h.pm.rpm_suspended || h.pm.sys_suspended {
-            self.pm_watch(h);
+            self.pm_watch(h, regs);
             return;
         }
-        let mut regs = self.regs;
-        let next = si.timeout(&mut regs, elapsed, &mut |o| h.on_output(o, self));
-        self.after_event(si, h, next);
+        let now = self.clock.now_us();
+        let elapsed = h.si_elapsed(now);
+        let next = si.timeout(regs, elapsed, &mut |o| h.on_output(o, &self.rcvrs));
+        self.after_event(si, h, regs, next);
     }
 
-    /// The one-second handler tick (C `ipmi_timeout_handler()`): ages requests, resends or
-    /// times them out, ages maintenance mode, and asks for events for users that want them.
-    fn tick_fired(&self) {
+    /// The one-second handler tick (C `ipmi_timeout_handler()`): ages requests by the time
+    /// that really passed, resends or times them out, ages maintenance mode, and asks for events
+    /// for users that want them. It runs the SI only when it is idle, and never touches the SI
+    /// timer of a transaction in flight.
+    pub(crate) fn tick_fired(&self) {
         let mut guard = self.inner.lock();
-        let IfaceInner { si, h } = &mut *guard;
-        h.tick_armed = false;
-        if h.shutting_down || h.pm_hold(si) {
+        let IfaceInner { si, h, regs } = &mut *guard;
+        if h.tick_deadline.take().is_none() || h.shutting_down || h.pm_hold(si) {
             return;
         }
+        let now = self.clock.now_us();
+        let elapsed_ms =
+            u32::try_from(now.saturating_sub(h.last_tick_us) / 1000).unwrap_or(u32::MAX);
+        h.last_tick_us = now;
         let HandlerState {
             seq, outq, stats, ..
         } = h;
-        seq.tick(IPMI_TIMEOUT_MS, |exp| match exp {
+        seq.tick(elapsed_ms, |exp| match exp {
             Expired::Resend { msgid, payload, .. } => {
                 let out = Outbound {
                     msg: (*payload.msg).clone(),
@@ -463,17 +617,16 @@ impl Interface {
                 deliver_error(payload.user, payload.recv, IPMI_TIMEOUT_COMPLETION_CODE);
             }
         });
-        h.maint.tick(IPMI_TIMEOUT_MS);
+        h.maint.tick(elapsed_ms);
         if h.users.iter().any(|u| u.gets_events) {
             si.request_events();
         }
-        let mut regs = self.regs;
-        let next = if h.curr.is_none() {
-            si.event(&mut regs, 0, &mut |o| h.on_output(o, self))
+        let next = if h.curr.is_none() && !h.si_busy {
+            h.run_si(si, regs, &self.clock, &self.rcvrs)
         } else {
             Next::Idle
         };
-        self.after_event(si, h, next);
+        self.after_event(si, h, regs, next);
     }
 
     /// Adds a user, or fails with `EBUSY` beyond `max_users` (C `ipmi_create_user()`).
@@ -608,8 +761,8 @@ impl Interface {
         recv.addr = abuf;
         let msg = Msg { netfn, cmd, data };
         let mut guard = self.inner.lock();
-        let IfaceInner { si, h } = &mut *guard;
-        if h.shutting_down {
+        let IfaceInner { si, h, regs } = &mut *guard;
+        if h.shutting_down || h.stopping {
             return Err(ENODEV);
         }
         h.maint.check_request().map_err(to_error)?;
@@ -683,12 +836,8 @@ impl Interface {
             }
         };
         h.queue(out)?;
-        let next = if h.curr.is_none() {
-            Next::Idle
-        } else {
-            Next::TickDelay
-        };
-        self.after_event(si, h, next);
+        // Starts it if the interface is free; otherwise the timers already armed stay as they are.
+        self.after_event(si, h, regs, Next::Idle);
         Ok(())
     }
 
@@ -718,7 +867,7 @@ impl Interface {
     /// (C `ipmi_set_gets_events()`).
     pub(crate) fn set_gets_events(&self, user: &User, on: bool) {
         let mut guard = self.inner.lock();
-        let IfaceInner { si, h } = &mut *guard;
+        let IfaceInner { si, h, .. } = &mut *guard;
         if let Some(e) = h.users.iter_mut().find(|u| u.user.id == user.id) {
             e.gets_events = on;
         }
@@ -731,11 +880,7 @@ impl Interface {
             // Keep room for later events without allocating in interrupt context.
             let _ = h.waiting_events.reserve(MAX_EVENTS_IN_QUEUE, GFP_ATOMIC);
             si.request_events();
-            if !h.tick_armed && !h.shutting_down {
-                h.tick_armed = true;
-                self.tick_timer
-                    .arm(self, usecs_to_jiffies(IPMI_TIMEOUT_MS * 1000));
-            }
+            self.arm_tick(h, self.clock.now_us());
         }
     }
 
@@ -792,20 +937,26 @@ impl Interface {
     }
 }
 
-impl IrqHandler for Interface {
+impl<R: Regs, C: Clock> IrqHandler for Interface<R, C> {
     /// The interrupt (C `si_irq_handler()`).
+    ///
+    /// Before [`Interface::start`] and after teardown the interrupt is not ours. Runtime-
+    /// suspended, the interrupt is still served (reading the KCS clears it, so a shared line is
+    /// never left asserted or masked) and a runtime resume is requested to carry on.
     fn handle_irq(&self) -> bool {
         let mut guard = self.inner.lock();
-        let IfaceInner { si, h } = &mut *guard;
-        if h.shutting_down {
+        let IfaceInner { si, h, regs } = &mut *guard;
+        if h.shutting_down || !h.started {
             return false;
         }
-        if h.pm_hold(si) {
+        if h.pm.sys_suspended {
             return true;
         }
-        let mut regs = self.regs;
-        let next = si.event(&mut regs, 0, &mut |o| h.on_output(o, self));
-        self.after_event(si, h, next);
+        if h.pm.rpm_suspended {
+            h.pm.dev.request_resume();
+        }
+        let next = h.run_si(si, regs, &self.clock, &self.rcvrs);
+        self.after_event(si, h, regs, next);
         true
     }
 }
@@ -869,17 +1020,41 @@ impl HandlerState {
         Ok(())
     }
 
+    /// The time to pass to the SI now: since its last call if it was busy then (at most
+    /// [`MAX_ELAPSED_US`]), else 0. Marks the call.
+    fn si_elapsed(&mut self, now: u64) -> u32 {
+        let elapsed = if self.si_busy {
+            now.saturating_sub(self.si_last_us).min(MAX_ELAPSED_US)
+        } else {
+            0
+        };
+        self.si_last_us = now;
+        u32::try_from(elapsed).unwrap_or(u32::MAX)
+    }
+
+    /// Runs the SI's state machine with the time elapsed since its last call.
+    fn run_si<R: KcsRegisters, C: Clock>(
+        &mut self,
+        si: &mut Si,
+        regs: &mut R,
+        clock: &C,
+        rcvrs: &RcvrTable,
+    ) -> Next {
+        let elapsed = self.si_elapsed(clock.now_us());
+        si.event(regs, elapsed, &mut |o| self.on_output(o, rcvrs))
+    }
+
     /// Whether the one-second tick has work (C `need_timer` in `ipmi_timeout_handler()`).
     fn needs_tick(&self) -> bool {
         self.seq.in_use() > 0 || self.maint.is_active() || self.users.iter().any(|u| u.gets_events)
     }
 
     /// Routes one result of the system interface (C `handle_one_recv_msg()` and friends).
-    fn on_output(&mut self, out: SiOutput<'_>, iface: &Interface) {
+    fn on_output(&mut self, out: SiOutput<'_>, rcvrs: &RcvrTable) {
         match out {
             SiOutput::Response(rsp) => self.on_response(rsp),
-            SiOutput::IncomingMessage(rsp) => self.on_get_msg(rsp, iface),
-            SiOutput::Event(rsp) => self.on_event(rsp, iface),
+            SiOutput::IncomingMessage(rsp) => self.on_get_msg(rsp, rcvrs),
+            SiOutput::Event(rsp) => self.on_event(rsp),
             SiOutput::WatchdogPretimeout => {}
         }
     }
@@ -964,7 +1139,7 @@ impl HandlerState {
     }
 
     /// A Get Message response: an answer to one of our requests, or a command for a receiver.
-    fn on_get_msg(&mut self, rsp: &[u8], iface: &Interface) {
+    fn on_get_msg(&mut self, rsp: &[u8], rcvrs: &RcvrTable) {
         if !self.channels_ready {
             self.stats.dropped += 1;
             return;
@@ -996,7 +1171,7 @@ impl HandlerState {
                 self.stats.commands += 1;
                 let ci = usize::from(c.chan) % IPMI_MAX_CHANNELS;
                 self.chan_stats[ci].received += 1;
-                if let Some(user) = iface.rcvrs.find(c.netfn, c.cmd, c.chan) {
+                if let Some(user) = rcvrs.find(c.netfn, c.cmd, c.chan) {
                     let mut recv = match KBox::new(
                         RecvMsg::new(c.recv_type(), i64::from(c.msgid), c.netfn, c.cmd, c.data),
                         GFP_ATOMIC,
@@ -1020,14 +1195,20 @@ impl HandlerState {
                         .get(usize::from(c.chan))
                         .map_or(IPMI_BMC_SLAVE_ADDR, |a| a.address);
                     if let Some(msg) = c.no_receiver_answer(our) {
-                        if self
+                        // Bounded, so a flood of commands cannot grow the queue or keep user
+                        // requests waiting (C answers each one from its own allocation).
+                        if self.replies >= REPLIES_MAX || self.stopping {
+                            self.stats.unhandled_dropped += 1;
+                        } else if self
                             .queue(Outbound {
                                 msg,
                                 kind: OutKind::Discard,
                             })
                             .is_err()
                         {
-                            self.stats.dropped += 1;
+                            self.stats.unhandled_dropped += 1;
+                        } else {
+                            self.replies += 1;
                         }
                     }
                 }
@@ -1097,7 +1278,7 @@ impl HandlerState {
     }
 
     /// An event from the event message buffer (C `handle_read_event_rsp()`).
-    fn on_event(&mut self, rsp: &[u8], _iface: &Interface) {
+    fn on_event(&mut self, rsp: &[u8]) {
         self.stats.events += 1;
         let Some(data) = rsp.get(3..) else { return };
         let make = || -> Option<KBox<RecvMsg>> {
@@ -1136,7 +1317,7 @@ const _: Option<IpmbAddr> = None;
 // Power management (`src/pm.rs`, `Documentation/pm.rst`). Kept in its own blocks at the end of
 // the file: the rest of the handler only consults `HandlerState::pm_hold` and `pm.quiescing`.
 
-impl Interface {
+impl<R: Regs, C: Clock> Interface<R, C> {
     /// Attaches the bound device, for the runtime-PM requests the handler makes, and the
     /// period of the attention watch while runtime-suspended.
     pub(crate) fn pm_attach(&self, dev: RawDev, watch_ms: u32) {
@@ -1172,10 +1353,9 @@ impl Interface {
     /// the BMC flags no attention (an incoming message or event waiting to be fetched).
     pub(crate) fn prepare(&self) -> bool {
         let mut guard = self.inner.lock();
-        let IfaceInner { si, h } = &mut *guard;
+        let IfaceInner { si, h, regs } = &mut *guard;
         h.pm.in_system_pm = true;
         h.pm.stats.prepare += 1;
-        let mut regs = self.regs;
         let direct = !h.shutting_down
             && h.pm.rpm_suspended
             && h.pm.dev.runtime_status() == kernel::bindings::rpm_status_RPM_SUSPENDED
@@ -1199,18 +1379,16 @@ impl Interface {
             h.pm.stats.direct_complete += 1;
         }
         if h.pm.rpm_suspended && !h.shutting_down {
-            h.si_timer_us = Some(h.pm.watch_us);
-            self.si_timer.arm(self, 1);
+            self.arm_si_timer(h, self.clock.now_us(), 1);
         }
     }
 
     /// The attention watch of a runtime-suspended interface (run by the SI timer): reads only the
     /// status register, and asks for a runtime resume when the BMC has something for us.
-    fn pm_watch(&self, h: &mut HandlerState) {
+    fn pm_watch(&self, h: &mut HandlerState, regs: &mut R) {
         if !h.pm.rpm_suspended || h.pm.sys_suspended {
             return;
         }
-        let mut regs = self.regs;
         if regs.read_status() & STATUS_ATN != 0 {
             h.pm.stats.watch_wakeups += 1;
             h.pm.dev.request_resume();
@@ -1218,18 +1396,17 @@ impl Interface {
         // Between prepare and complete nothing should run across the system sleep; complete
         // restarts the watch.
         if !h.pm.in_system_pm {
-            h.si_timer_us = Some(h.pm.watch_us);
-            self.si_timer.arm(self, usecs_to_jiffies(h.pm.watch_us));
+            self.arm_si_timer(h, self.clock.now_us(), h.pm.watch_us);
         }
     }
 
     /// `->runtime_suspend`: with work pending, refuses with `EBUSY` and pushes the autosuspend
     /// expiry back (so the PM core tries again later); otherwise stops transactions and polling
-    /// and starts the attention watch. The caller masks the IRQ afterwards.
+    /// and starts the attention watch. The IRQ stays unmasked (the line may be shared): an
+    /// interrupt meanwhile is served and asks for a runtime resume.
     pub(crate) fn runtime_suspend(&self) -> Result {
         let mut guard = self.inner.lock();
-        let IfaceInner { si, h } = &mut *guard;
-        let mut regs = self.regs;
+        let IfaceInner { si, h, regs } = &mut *guard;
         if h.shutting_down || !h.pm_idle(si) || regs.read_status() & STATUS_ATN != 0 {
             h.pm.stats.runtime_suspend_busy += 1;
             h.pm.dev.mark_last_busy();
@@ -1237,48 +1414,46 @@ impl Interface {
         }
         h.pm.rpm_suspended = true;
         h.pm.stats.runtime_suspend += 1;
-        h.si_timer_us = Some(h.pm.watch_us);
-        self.si_timer.arm(self, usecs_to_jiffies(h.pm.watch_us));
+        let now = self.clock.now_us();
+        self.arm_si_timer(h, now, h.pm.watch_us);
         Ok(())
     }
 
     /// `->runtime_resume`: leaves the watch and runs the state machine, which fetches what the
-    /// BMC flagged and starts the queued requests. The caller unmasks the IRQ first.
+    /// BMC flagged and starts the queued requests.
     pub(crate) fn runtime_resume(&self) {
         let mut guard = self.inner.lock();
-        let IfaceInner { si, h } = &mut *guard;
+        let IfaceInner { si, h, regs } = &mut *guard;
         h.pm.rpm_suspended = false;
         h.pm.stats.runtime_resume += 1;
-        h.si_timer_us = None;
         h.pm.dev.mark_last_busy();
         if h.shutting_down || h.pm.sys_suspended {
             return;
         }
-        let mut regs = self.regs;
-        let next = si.event(&mut regs, 0, &mut |o| h.on_output(o, self));
-        self.after_event(si, h, next);
+        let next = h.run_si(si, regs, &self.clock, &self.rcvrs);
+        self.after_event(si, h, regs, next);
     }
 
     /// Quiesces for a system suspend (or hibernation): no new transaction starts (new requests
-    /// queue and wait), the one in flight finishes, or after [`QUIESCE_TIMEOUT_MS`] is aborted
-    /// and queued again at the head; then I/O and both timers stop. Process context; the
-    /// caller masks the IRQ afterwards.
+    /// queue and wait), the one in flight finishes, or after [`QUIESCE_TIMEOUT_MS`] is answered
+    /// with 0xC3 (timeout) and abandoned, never sent again (the BMC may have executed it); then
+    /// I/O and both timers stop. Process context; the caller masks the IRQ afterwards.
     pub(crate) fn suspend(&self) {
         self.inner.lock().h.pm.quiescing = true;
         let mut waited = 0;
         loop {
             {
                 let mut guard = self.inner.lock();
-                let IfaceInner { si, h } = &mut *guard;
+                let IfaceInner { si, h, .. } = &mut *guard;
                 let idle = h.curr.is_none() && si.is_idle();
                 if idle || waited >= QUIESCE_TIMEOUT_MS || h.shutting_down {
                     if !idle {
-                        h.requeue_current();
+                        h.fail_current(IPMI_TIMEOUT_COMPLETION_CODE);
                         si.reset();
                     }
                     h.pm.sys_suspended = true;
-                    h.si_timer_us = None;
-                    h.tick_armed = false;
+                    h.si_deadline = None;
+                    h.tick_deadline = None;
                     break;
                 }
             }
@@ -1296,18 +1471,18 @@ impl Interface {
     /// unmasks the IRQ first.
     pub(crate) fn resume(&self) -> Result {
         let mut guard = self.inner.lock();
-        let IfaceInner { si, h } = &mut *guard;
+        let IfaceInner { si, h, regs } = &mut *guard;
         h.pm.sys_suspended = false;
         h.pm.quiescing = false;
         if h.shutting_down {
             return Ok(());
         }
         si.reset();
-        let mut regs = self.regs;
+        h.si_busy = false;
         let next = si
-            .start(&mut regs, &mut |out| h.on_output(out, self))
+            .start(regs, &mut |out| h.on_output(out, &self.rcvrs))
             .map_err(|_| EIO)?;
-        self.after_event(si, h, next);
+        self.after_event(si, h, regs, next);
         h.pm.dev.mark_last_busy();
         Ok(())
     }
@@ -1344,27 +1519,390 @@ impl HandlerState {
             && si.is_idle()
     }
 
-    /// Puts the transaction in flight back at the head of the queue, to be sent again after
-    /// resume; if there is no room it is answered with 0xFF instead, so it is never lost.
-    fn requeue_current(&mut self) {
-        let Some(out) = self.curr.take() else { return };
-        let (n0, n1) = {
-            let b = out.msg.as_bytes();
-            (
-                b.first().copied().unwrap_or(0),
-                b.get(1).copied().unwrap_or(0),
-            )
+    /// Answers the transaction in flight with `cc` and forgets it: it is never sent again, so
+    /// the BMC executes each request at most once.
+    fn fail_current(&mut self, cc: u8) {
+        let Some(out) = self.curr.as_ref() else {
+            return;
         };
-        let _ = self.outq.reserve(1, GFP_ATOMIC);
-        match self.outq.push_within_capacity(out) {
-            Ok(()) => {
-                self.outq.rotate_right(1);
-                self.pm.stats.requeued += 1;
+        let b = out.msg.as_bytes();
+        let rsp = [
+            b.first().copied().unwrap_or(0) | 4,
+            b.get(1).copied().unwrap_or(0),
+            cc,
+        ];
+        self.pm.stats.failed_at_suspend += 1;
+        self.on_response(&rsp);
+    }
+}
+
+/// The handler glue under test: the whole interface (SI, handler, timers, interrupt path, PM
+/// and teardown) over a KCS register model that can misbehave and a virtual clock, with the
+/// kernel's real locks, `Arc`s and allocations, so the context rules (nothing that sleeps under
+/// the IRQ-safe lock) are checked by the debug kernel's lockdep and atomic-sleep checks.
+#[kernel::prelude::kunit_tests(ripmi_handler)]
+mod tests {
+    use super::*;
+    use crate::kcs::model::{Fault, KcsModel};
+    use crate::kcs::sm::Cc;
+    use core::sync::atomic::{AtomicU64, Ordering};
+
+    /// A clock the test moves; the interface leaves its timers to [`run`].
+    struct VirtClock(AtomicU64);
+
+    impl Clock for VirtClock {
+        const ARMS_TIMERS: bool = false;
+        fn now_us(&self) -> u64 {
+            self.0.load(Ordering::Relaxed)
+        }
+    }
+
+    type TestIface = Interface<KcsModel, VirtClock>;
+
+    /// A jiffy in µs: a kernel timer fires on the first jiffy at or after its deadline.
+    const JIFFY_US: u64 = 1_000_000 / bindings_hz();
+
+    const fn bindings_hz() -> u64 {
+        kernel::bindings::CONFIG_HZ as u64
+    }
+
+    /// A short Get Device ID answer.
+    const DEVICE_ID_RSP: [u8; 5] = [0x1c, 0x01, 0x00, 0x20, 0x81];
+
+    fn iface(has_irq: bool) -> Result<Arc<TestIface>> {
+        TestIface::new(
+            KcsModel::new(),
+            VirtClock(AtomicU64::new(0)),
+            has_irq,
+            30,
+            100,
+        )
+    }
+
+    fn now(i: &TestIface) -> u64 {
+        i.clock.now_us()
+    }
+
+    fn set_now(i: &TestIface, t: u64) {
+        i.clock.0.store(t, Ordering::Relaxed);
+        i.inner.lock().regs.set_now_us(t);
+    }
+
+    fn model<T>(i: &TestIface, f: impl FnOnce(&mut KcsModel) -> T) -> T {
+        f(&mut i.inner.lock().regs)
+    }
+
+    /// How the test stands in for the interrupt line.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Irq {
+        /// Raised whenever the model has OBF with the interrupt enabled.
+        Delivered,
+        /// Never delivered (lost, or an interface without one).
+        Lost,
+        /// Delivered, plus a spurious call every jiffy (a busy shared line).
+        Shared,
+    }
+
+    /// Runs the interface's timers (each at the first jiffy at or after its deadline) and the
+    /// interrupt until `until` µs; returns the longest outbound queue seen.
+    fn run(i: &TestIface, until: u64, irq: Irq) -> usize {
+        let mut max_q = 0;
+        loop {
+            max_q = max_q.max(i.queued());
+            let due = |d: Option<u64>| d.map(|d| d.div_ceil(JIFFY_US) * JIFFY_US);
+            let si = due(i.si_deadline());
+            let tick = due(i.tick_deadline());
+            let mut next = match (si, tick) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => until,
+            };
+            if irq == Irq::Shared {
+                next = next.min(now(i) + JIFFY_US);
             }
-            Err(e) => {
-                self.curr = Some(e.0);
-                self.on_response(&[n0 | 4, n1, 0xff]);
+            if next > until {
+                set_now(i, until);
+                return max_q;
+            }
+            set_now(i, next.max(now(i)));
+            if tick == Some(next) {
+                i.tick_fired();
+            } else if si == Some(next) {
+                i.si_timer_fired();
+            }
+            if irq == Irq::Shared {
+                i.handle_irq();
+            }
+            if irq != Irq::Lost && model(i, |m| m.irq_pending()) {
+                i.handle_irq();
+            }
+            if next == until {
+                return max_q;
             }
         }
+    }
+
+    /// Starts the interface and runs it until the channel scan is over.
+    fn bring_up(i: &TestIface, irq: Irq) -> Result {
+        i.start()?;
+        let t = now(i);
+        run(i, t + 100_000, irq);
+        assert!(i.channels_ready());
+        Ok(())
+    }
+
+    /// Sends Get Device ID to the BMC for `user`, as `SEND_COMMAND` does.
+    fn send_get_device_id(i: &TestIface, user: &Arc<User>, msgid: i64) -> Result {
+        i.send(
+            user,
+            &Request {
+                addr: Addr::SystemInterface { lun: 0 },
+                msgid,
+                netfn: IPMI_NETFN_APP_REQUEST,
+                cmd: 0x01,
+                data: &[],
+                retries: -1,
+                retry_ms: 0,
+            },
+        )
+    }
+
+    /// Runs until `user` has a message (or `limit` µs from now); returns it and when it came.
+    fn wait_answer(
+        i: &TestIface,
+        user: &User,
+        limit: u64,
+        irq: Irq,
+    ) -> Option<(KBox<RecvMsg>, u64)> {
+        let start = now(i);
+        while now(i) < start + limit {
+            if let Some(m) = user.pop() {
+                return Some((m, now(i) - start));
+            }
+            let t = now(i);
+            run(i, t + JIFFY_US, irq);
+        }
+        user.pop().map(|m| (m, limit))
+    }
+
+    /// A client closes its file while its request is at the BMC; the answer then drops the
+    /// last reference to the user in the interrupt handler, under the IRQ-safe lock (this hung
+    /// the kernel when the drop slept: `synchronize_rcu()` of the user's poll wait queue).
+    #[test]
+    fn answer_to_a_closed_user_in_the_irq() -> Result {
+        let i = iface(true)?;
+        bring_up(&i, Irq::Delivered)?;
+        model(&i, |m| {
+            m.set_answer_delay_us(1_000_000);
+            m.set_response_for(0x01, &DEVICE_ID_RSP);
+        });
+        let user = i.create_user()?;
+        send_get_device_id(&i, &user, 1)?;
+        i.destroy_user(&user);
+        drop(user);
+        let responses = i.stats().responses;
+        run(&i, now(&i) + 2_000_000, Irq::Delivered);
+        assert_eq!(i.stats().responses, responses + 1);
+        Ok(())
+    }
+
+    /// The same, with the answer taken by the polling timer (softirq).
+    #[test]
+    fn answer_to_a_closed_user_in_the_timer() -> Result {
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        model(&i, |m| m.set_answer_delay_us(1_000_000));
+        let user = i.create_user()?;
+        send_get_device_id(&i, &user, 1)?;
+        i.destroy_user(&user);
+        drop(user);
+        let responses = i.stats().responses;
+        run(&i, now(&i) + 2_000_000, Irq::Lost);
+        assert_eq!(i.stats().responses, responses + 1);
+        Ok(())
+    }
+
+    /// With an IRQ that is never delivered, a user that wants events (so the one-second tick
+    /// runs) and a BMC that answers after 2.5 s, the answer still comes, from the SI timer
+    /// (the tick used to stop it). C answers after about 3 s.
+    #[test]
+    fn late_answer_with_the_irq_lost() -> Result {
+        let i = iface(true)?;
+        bring_up(&i, Irq::Delivered)?;
+        let user = i.create_user()?;
+        i.set_gets_events(&user, true);
+        model(&i, |m| {
+            m.set_answer_delay_us(2_500_000);
+            m.set_response_for(0x01, &DEVICE_ID_RSP);
+        });
+        send_get_device_id(&i, &user, 7)?;
+        let (m, after) = wait_answer(&i, &user, 20_000_000, Irq::Lost).ok_or(ETIMEDOUT)?;
+        assert_eq!(m.msgid, 7);
+        assert_eq!(m.data(), &DEVICE_ID_RSP[2..]);
+        assert!(after < 3_000_000);
+        i.destroy_user(&user);
+        Ok(())
+    }
+
+    /// The interface gets hosed; while a client keeps sending (each refused with 0x82) and the
+    /// tick runs, the one-second retry must still happen, so once the BMC is back a request
+    /// succeeds within a few seconds (each send used to push the retry a second out).
+    #[test]
+    fn hosed_interface_recovers_under_load() -> Result {
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        let user = i.create_user()?;
+        i.set_gets_events(&user, true);
+        model(&i, |m| m.set_fault(Fault::StuckIbf));
+        send_get_device_id(&i, &user, 1)?;
+        let (m, _) = wait_answer(&i, &user, 60_000_000, Irq::Lost).ok_or(ETIMEDOUT)?;
+        assert_eq!(m.data(), &[Cc::BUS_ERR.0][..]);
+        model(&i, |m| m.set_fault(Fault::None));
+        let back = now(&i);
+        let mut ok = false;
+        for id in 2..40 {
+            model(&i, |m| m.set_response_for(0x01, &DEVICE_ID_RSP));
+            send_get_device_id(&i, &user, id)?;
+            let (m, _) = wait_answer(&i, &user, 500_000, Irq::Lost).ok_or(ETIMEDOUT)?;
+            if m.data().first() == Some(&0) {
+                ok = true;
+                break;
+            }
+            // The client tries again a quarter of a second later.
+            let t = now(&i);
+            run(&i, t + 250_000, Irq::Lost);
+        }
+        assert!(ok);
+        assert!(now(&i) - back < 5_000_000);
+        i.destroy_user(&user);
+        Ok(())
+    }
+
+    /// A BMC that never takes a byte fails the request with an error after the KCS timeouts of
+    /// elapsed time (5 s per try), however the waits round up to jiffies: polled (each short
+    /// wait is a whole jiffy) and with a busy shared interrupt line (calls with no time).
+    #[test]
+    fn kcs_timeouts_count_elapsed_time() -> Result {
+        for (has_irq, irq) in [(false, Irq::Lost), (true, Irq::Shared)] {
+            let i = iface(has_irq)?;
+            bring_up(&i, Irq::Delivered)?;
+            let user = i.create_user()?;
+            model(&i, |m| m.set_fault(Fault::StuckIbf));
+            send_get_device_id(&i, &user, 1)?;
+            let (m, after) = wait_answer(&i, &user, 200_000_000, irq).ok_or(ETIMEDOUT)?;
+            assert_eq!(m.data().len(), 1);
+            assert_ne!(m.data()[0], 0);
+            // Two tries of 5 s each, plus the recovery steps: well under 20 s.
+            assert!(after < 20_000_000);
+            i.destroy_user(&user);
+        }
+        Ok(())
+    }
+
+    /// An attention that never goes away (the flags say nothing) costs one interrupt a bounded
+    /// amount of register I/O; the rest is left to the timer, and requests still get through.
+    #[test]
+    fn stuck_attention_is_bounded_per_interrupt() -> Result {
+        let i = iface(true)?;
+        bring_up(&i, Irq::Delivered)?;
+        model(&i, |m| m.set_attn_stuck(true));
+        let before = model(&i, |m| m.accesses());
+        i.handle_irq();
+        let used = model(&i, |m| m.accesses()) - before;
+        assert!(used < 16 * u64::from(crate::si::MAX_EVENTS_PER_CALL));
+        let user = i.create_user()?;
+        model(&i, |m| m.set_response_for(0x01, &DEVICE_ID_RSP));
+        send_get_device_id(&i, &user, 3)?;
+        let (m, _) = wait_answer(&i, &user, 5_000_000, Irq::Delivered).ok_or(ETIMEDOUT)?;
+        assert_eq!(m.data(), &DEVICE_ID_RSP[2..]);
+        model(&i, |m| m.set_attn_stuck(false));
+        i.destroy_user(&user);
+        Ok(())
+    }
+
+    /// A request still at the BMC when a system suspend gives up waiting is answered once
+    /// (0xC3) and never sent again after resume: the BMC executes it at most once.
+    #[test]
+    fn suspend_never_sends_a_request_twice() -> Result {
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        let user = i.create_user()?;
+        model(&i, |m| m.set_answer_delay_us(10_000_000));
+        send_get_device_id(&i, &user, 9)?;
+        run(&i, now(&i) + 100_000, Irq::Lost);
+        let sent = model(&i, |m| m.count(IPMI_NETFN_APP_REQUEST, 0x01));
+        assert_eq!(sent, 1);
+        // The virtual clock stands still meanwhile, so the quiesce times out.
+        i.suspend();
+        i.resume()?;
+        model(&i, |m| m.set_answer_delay_us(0));
+        run(&i, now(&i) + 20_000_000, Irq::Lost);
+        assert_eq!(model(&i, |m| m.count(IPMI_NETFN_APP_REQUEST, 0x01)), 1);
+        let m = user.pop().ok_or(ENOMSG)?;
+        assert_eq!(m.data(), &[IPMI_TIMEOUT_COMPLETION_CODE][..]);
+        assert!(user.pop().is_none());
+        i.destroy_user(&user);
+        Ok(())
+    }
+
+    /// A BMC flooding commands nobody registered for: the 0xC1 answers waiting for the
+    /// interface stay bounded, a user's request still gets through in bounded time, and every
+    /// command is either answered or counted as dropped.
+    #[test]
+    fn command_flood_is_bounded() -> Result {
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        model(&i, |m| m.queue_messages(2000));
+        let user = i.create_user()?;
+        let t = now(&i);
+        let max_q = run(&i, t + 200_000, Irq::Lost);
+        assert!(max_q <= REPLIES_MAX + 1);
+        model(&i, |m| m.set_response_for(0x01, &DEVICE_ID_RSP));
+        send_get_device_id(&i, &user, 4)?;
+        let (m, after) = wait_answer(&i, &user, 30_000_000, Irq::Lost).ok_or(ETIMEDOUT)?;
+        assert_eq!(m.data(), &DEVICE_ID_RSP[2..]);
+        assert!(after < 2_000_000);
+        run(&i, now(&i) + 60_000_000, Irq::Lost);
+        let s = i.stats();
+        assert_eq!(model(&i, |m| m.pending_messages()), 0);
+        assert_eq!(s.unhandled_commands, 2000);
+        assert!(s.unhandled_dropped > 0);
+        let answered = model(&i, |m| m.send_messages());
+        assert_eq!(u64::from(answered) + s.unhandled_dropped, 2000);
+        i.destroy_user(&user);
+        Ok(())
+    }
+
+    /// An interrupt before the interface is started is not ours (a pending attention used to
+    /// start a transaction and fail probe); start then works.
+    #[test]
+    fn irq_before_start_is_not_handled() -> Result {
+        let i = iface(true)?;
+        model(&i, |m| m.queue_messages(1));
+        assert!(!i.handle_irq());
+        assert_eq!(model(&i, |m| m.accesses()), 0);
+        bring_up(&i, Irq::Delivered)?;
+        Ok(())
+    }
+
+    /// Unload waits for the transaction in flight (its user gets the answer) and turns the
+    /// BMC's interrupts off, as C `shutdown_smi()` does; afterwards requests fail with ENODEV.
+    #[test]
+    fn shutdown_waits_and_turns_interrupts_off() -> Result {
+        let i = iface(true)?;
+        bring_up(&i, Irq::Delivered)?;
+        assert_ne!(model(&i, |m| m.enables()) & 0x01, 0);
+        let user = i.create_user()?;
+        model(&i, |m| {
+            m.set_ibf_delay(20);
+            m.set_response_for(0x01, &DEVICE_ID_RSP);
+        });
+        send_get_device_id(&i, &user, 5)?;
+        i.shutdown();
+        let m = user.pop().ok_or(ENOMSG)?;
+        assert_eq!(m.data(), &DEVICE_ID_RSP[2..]);
+        assert_eq!(model(&i, |m| m.enables()) & 0x03, 0);
+        assert_eq!(send_get_device_id(&i, &user, 6), Err(ENODEV));
+        Ok(())
     }
 }

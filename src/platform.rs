@@ -151,17 +151,18 @@ unsafe impl Send for ManualDevice {}
 // SAFETY: As above.
 unsafe impl Sync for ManualDevice {}
 
-/// Reads the ACPI `_IFT` (interface type) of `dev`, if it is an ACPI device.
+/// Reads the ACPI `_IFT` (interface type) of `dev`: `Ok(None)` if it is not an ACPI device,
+/// `EINVAL` if it is one without `_IFT` (C `acpi_ipmi_probe()` refuses it too).
 ///
 /// # Safety
 ///
 /// `dev` must be a valid, bound device.
-unsafe fn acpi_ift(dev: *mut bindings::device) -> Option<u64> {
+unsafe fn acpi_ift(dev: *mut bindings::device) -> Result<Option<u64>> {
     // SAFETY: `dev` is valid (caller).
     let fwnode = unsafe { (*dev).fwnode };
     // SAFETY: `is_acpi_device_node` accepts any (possibly null) fwnode.
     if fwnode.is_null() || !unsafe { bindings::is_acpi_device_node(fwnode) } {
-        return None;
+        return Ok(None);
     }
     // SAFETY: An ACPI device node is the `fwnode` field of a `struct acpi_device`.
     let adev = unsafe { kernel::container_of!(fwnode, bindings::acpi_device, fwnode) };
@@ -175,8 +176,15 @@ unsafe fn acpi_ift(dev: *mut bindings::device) -> Option<u64> {
             &mut val,
         )
     };
-    (status == 0).then_some(val)
+    if status != 0 {
+        pr_err!("IPI0001 device has no ACPI interface type (_IFT)\n");
+        return Err(EINVAL);
+    }
+    Ok(Some(val))
 }
+
+/// The register spacing of a KCS described by one resource (C `DEFAULT_REGSPACING`).
+const DEFAULT_REGSPACING: u32 = 1;
 
 /// Probes one platform device.
 ///
@@ -188,7 +196,7 @@ unsafe fn probe(pdev: *mut bindings::platform_device) -> Result<KBox<KcsDevice>>
     // SAFETY: `pdev` is valid (caller).
     let dev = unsafe { &raw mut (*pdev).dev };
     // SAFETY: `dev` is valid and being bound (caller).
-    if let Some(ift) = unsafe { acpi_ift(dev) } {
+    if let Some(ift) = unsafe { acpi_ift(dev) }? {
         if ift != IFT_KCS {
             pr_info!(
                 "skipping IPI0001 with interface type {} (only KCS is supported)\n",
@@ -215,17 +223,15 @@ unsafe fn probe(pdev: *mut bindings::platform_device) -> Result<KBox<KcsDevice>>
         return Err(ENODEV);
     }
     // SAFETY: `io` is a valid resource of `pdev`.
-    let (start, end) = unsafe { ((*io).start, (*io).end) };
+    let start = unsafe { (*io).start };
     // SAFETY: As above.
     let io2 = unsafe { bindings::platform_get_resource(pdev, bindings::IORESOURCE_IO, 1) };
-    let spacing = if io2.is_null() {
-        u32::try_from(end.saturating_sub(start))
-            .map_err(|_| EINVAL)?
-            .max(1)
-    } else {
-        // Two resources: one per register, as some firmware describes them (C `platform_ipmi_probe()`).
-        // SAFETY: `io2` is a valid resource of `pdev`.
-        u32::try_from(unsafe { (*io2).start }.saturating_sub(start)).map_err(|_| EINVAL)?
+    // As C `ipmi_get_info_from_resources()`: one resource means the registers are adjacent
+    // (spacing 1, whatever its size); a second one above the first gives the spacing.
+    // SAFETY: `io2`, when not null, is a valid resource of `pdev`.
+    let spacing = match unsafe { io2.as_ref() } {
+        Some(r) if r.start > start => u32::try_from(r.start - start).map_err(|_| EINVAL)?,
+        _ => DEFAULT_REGSPACING,
     };
     // SAFETY: `pdev` is valid (caller).
     let irq = unsafe { bindings::platform_get_irq_optional(pdev, 0) };

@@ -114,7 +114,7 @@ pub(crate) struct PmStats {
     pub(crate) runtime_suspend_busy: u64,
     pub(crate) runtime_resume: u64,
     /// Transactions aborted by a system suspend and queued again.
-    pub(crate) requeued: u64,
+    pub(crate) failed_at_suspend: u64,
     /// Attention seen by the runtime-suspended watch, which then asked for a resume.
     pub(crate) watch_wakeups: u64,
 }
@@ -160,7 +160,7 @@ impl PmState {
                 runtime_suspend: 0,
                 runtime_suspend_busy: 0,
                 runtime_resume: 0,
-                requeued: 0,
+                failed_at_suspend: 0,
                 watch_wakeups: 0,
             },
         }

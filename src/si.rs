@@ -309,6 +309,16 @@ impl Si {
         Ok(self.event(regs, 0, sink))
     }
 
+    /// Turns the BMC's interrupts off (C `disable_si_irq()`, at unload) or back on; the enables
+    /// are written the next time the interface is idle. Does nothing without an IRQ.
+    pub(crate) fn set_irq_enabled(&mut self, on: bool) {
+        if !self.has_irq {
+            return;
+        }
+        self.interrupt_disabled = !on;
+        self.req_events = true;
+    }
+
     /// Asks for the event buffer to be read (and the enables checked) when next idle
     /// (C `request_events()`); does nothing without an event buffer.
     pub(crate) fn request_events(&mut self) {

@@ -12,7 +12,7 @@ use core::cell::UnsafeCell;
 use kernel::{
     bindings,
     prelude::*,
-    sync::{new_spinlock_irq, poll::PollCondVar, Arc, SpinLockIrq},
+    sync::{new_spinlock_irq, poll::PollCondVarBox, Arc, SpinLockIrq},
 };
 
 use crate::addr::IPMI_ADDR_SIZE;
@@ -105,8 +105,12 @@ pub(crate) struct User {
     #[pin]
     pub(crate) inner: SpinLockIrq<UserInner>,
     /// Woken when the queue goes from empty to non-empty; `poll` registers on it.
-    #[pin]
-    pub(crate) wait: PollCondVar,
+    ///
+    /// Boxed, because its drop must not sleep: the last reference to a user can go in the IRQ
+    /// handler or the timer, under the interface's IRQ-safe lock (a client that closed its file
+    /// while its request was at the BMC). `PollCondVar`'s drop waits for an RCU grace period;
+    /// `PollCondVarBox` frees it with `kfree_rcu` instead.
+    pub(crate) wait: PollCondVarBox,
     /// The `fasync` list for SIGIO.
     fasync: UnsafeCell<*mut bindings::fasync_struct>,
 }
@@ -121,6 +125,7 @@ impl User {
     /// Creates a user that may hold `max_msgs` messages.
     pub(crate) fn new(id: u64, max_msgs: usize) -> Result<Arc<Self>> {
         let queue = KVec::with_capacity(max_msgs, GFP_KERNEL)?;
+        let wait = PollCondVarBox::new(c"User::wait", kernel::static_lock_class!())?;
         Arc::pin_init(
             try_pin_init!(User {
                 id,
@@ -133,7 +138,7 @@ impl User {
                     },
                     "User::inner"
                 ),
-                wait <- kernel::new_poll_condvar!("User::wait"),
+                wait,
                 fasync: UnsafeCell::new(core::ptr::null_mut()),
             }),
             GFP_KERNEL,

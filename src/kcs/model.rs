@@ -29,14 +29,17 @@ use super::sm::{
     STATUS_IBF, STATUS_OBF,
 };
 use crate::si::{
-    EVENT_MSG_BUFFER_FULL, IPMI_CLEAR_MSG_FLAGS_CMD, IPMI_GET_BMC_GLOBAL_ENABLES_CMD,
-    IPMI_GET_MSG_CMD, IPMI_GET_MSG_FLAGS_CMD, IPMI_NETFN_APP_REQUEST,
-    IPMI_READ_EVENT_MSG_BUFFER_CMD, IPMI_SET_BMC_GLOBAL_ENABLES_CMD, RECEIVE_MSG_AVAIL,
-    WDT_PRE_TIMEOUT_INT,
+    EVENT_MSG_BUFFER_FULL, IPMI_BMC_RCV_MSG_INTR, IPMI_CLEAR_MSG_FLAGS_CMD,
+    IPMI_GET_BMC_GLOBAL_ENABLES_CMD, IPMI_GET_MSG_CMD, IPMI_GET_MSG_FLAGS_CMD,
+    IPMI_NETFN_APP_REQUEST, IPMI_READ_EVENT_MSG_BUFFER_CMD, IPMI_SET_BMC_GLOBAL_ENABLES_CMD,
+    RECEIVE_MSG_AVAIL, WDT_PRE_TIMEOUT_INT,
 };
 
 /// The longest canned response; longer than a message, so truncation can be tested.
 pub(crate) const MODEL_RSP_MAX: usize = 300;
+
+/// Send Message (`IPMI_SEND_MSG_CMD`).
+const IPMI_SEND_MSG_CMD: u8 = 0x34;
 
 /// How many requests the model remembers in its log.
 const LOG_LEN: usize = 32;
@@ -137,6 +140,16 @@ pub(crate) struct KcsModel {
     log_len: usize,
     requests: u32,
     aborts: u32,
+    /// The time as the test's clock says, in µs (see [`KcsModel::set_now_us`]).
+    now_us: u64,
+    /// How long the BMC takes to answer a request, in µs of that clock.
+    answer_delay_us: u64,
+    /// When the answer being prepared will be ready.
+    answer_at: Option<u64>,
+    /// Register accesses by the host.
+    accesses: u64,
+    /// Send Message requests taken (the 0xC1 answers to incoming commands go that way).
+    send_messages: u32,
 }
 
 impl KcsModel {
@@ -170,7 +183,44 @@ impl KcsModel {
             log_len: 0,
             requests: 0,
             aborts: 0,
+            now_us: 0,
+            answer_delay_us: 0,
+            answer_at: None,
+            accesses: 0,
+            send_messages: 0,
         }
+    }
+
+    /// Tells the BMC the time, for [`KcsModel::set_answer_delay_us`].
+    pub(crate) fn set_now_us(&mut self, now_us: u64) {
+        self.now_us = now_us;
+    }
+
+    /// Makes the BMC take `us` (of the time given to [`KcsModel::set_now_us`]) to answer each
+    /// request: the interface is in the read state, without OBF, meanwhile.
+    pub(crate) fn set_answer_delay_us(&mut self, us: u64) {
+        self.answer_delay_us = us;
+    }
+
+    /// Whether the interface would raise its interrupt now: OBF set with the receive-message
+    /// interrupt enabled (as QEMU's KCS does). Reads nothing.
+    pub(crate) fn irq_pending(&self) -> bool {
+        self.obf && self.enables & IPMI_BMC_RCV_MSG_INTR != 0
+    }
+
+    /// How many Send Message requests the BMC took.
+    pub(crate) fn send_messages(&self) -> u32 {
+        self.send_messages
+    }
+
+    /// How many register accesses the host made.
+    pub(crate) fn accesses(&self) -> u64 {
+        self.accesses
+    }
+
+    /// How many of the logged requests were (`netfn`, `cmd`).
+    pub(crate) fn count(&self, netfn: u8, cmd: u8) -> usize {
+        self.log().iter().filter(|&&e| e == (netfn, cmd)).count()
     }
 
     /// Answers the next request with `rsp` (cut to [`MODEL_RSP_MAX`] bytes), whatever it is.
@@ -414,6 +464,9 @@ impl KcsModel {
     /// The request is complete: log it and start the response.
     fn take_request(&mut self) {
         self.requests = self.requests.saturating_add(1);
+        if self.req.get(1) == Some(&IPMI_SEND_MSG_CMD) {
+            self.send_messages = self.send_messages.saturating_add(1);
+        }
         let entry = (
             self.req.first().copied().unwrap_or(0) >> 2,
             self.req.get(1).copied().unwrap_or(0),
@@ -426,6 +479,10 @@ impl KcsModel {
         self.state = KCS_READ_STATE;
         self.phase = Phase::Reading;
         self.rsp_pos = 0;
+        if self.answer_delay_us > 0 {
+            self.answer_at = Some(self.now_us.saturating_add(self.answer_delay_us));
+            return;
+        }
         self.send_next();
     }
 
@@ -456,6 +513,7 @@ impl KcsModel {
                 KCS_WRITE_END if self.phase == Phase::Writing => self.phase = Phase::WriteEnd,
                 KCS_GET_STATUS_ABORT => {
                     self.aborts = self.aborts.saturating_add(1);
+                    self.answer_at = None;
                     self.state = KCS_WRITE_STATE;
                     self.phase = Phase::AbortWaitData;
                 }
@@ -488,8 +546,13 @@ impl KcsModel {
 
 impl KcsRegisters for KcsModel {
     fn read_status(&mut self) -> u8 {
+        self.accesses += 1;
         if let Fault::Garbage(v) = self.fault {
             return v;
+        }
+        if self.answer_at.is_some_and(|at| self.now_us >= at) {
+            self.answer_at = None;
+            self.send_next();
         }
         if self.ibf && self.fault != Fault::StuckIbf {
             if self.ibf_busy > 0 {
@@ -513,6 +576,7 @@ impl KcsRegisters for KcsModel {
     }
 
     fn read_data(&mut self) -> u8 {
+        self.accesses += 1;
         if let Fault::Garbage(v) = self.fault {
             return v;
         }
@@ -521,10 +585,12 @@ impl KcsRegisters for KcsModel {
     }
 
     fn write_cmd(&mut self, v: u8) {
+        self.accesses += 1;
         self.host_write(v, true);
     }
 
     fn write_data(&mut self, v: u8) {
+        self.accesses += 1;
         self.host_write(v, false);
     }
 }

@@ -66,12 +66,22 @@ run_case() { # tag state ndc sp
 		wait_rpm suspended || fail "$tag/runtime-suspended" "runtime_status $(rpm)"
 		bmcsim-ctl clear >/dev/null
 		bmcsim-ctl inject 0 40 30 5 00 00 >/dev/null
-		sleep 0.2
-		[ "$(rpm)" = suspended ] || fail "$tag/still-runtime-suspended" "$(rpm)"
-		mine=0 # work is pending at the BMC: ripmi's prepare returns 0
+		if grep -q ripmi /proc/interrupts; then
+			# With an IRQ the line stays unmasked while runtime-suspended (it may be shared,
+			# pm.rst): the attention is served at once, the command answered, and the device
+			# suspends again with nothing pending, so prepare allows direct-complete.
+			check "$tag/$state/served-while-runtime-suspended" "bmcsim-ctl wait sent 1 5000 >/dev/null"
+			wait_rpm suspended || fail "$tag/suspended-again" "runtime_status $(rpm)"
+			mine=1
+		else
+			sleep 0.2
+			[ "$(rpm)" = suspended ] || fail "$tag/still-runtime-suspended" "$(rpm)"
+			mine=0 # work is pending at the BMC: ripmi's prepare returns 0
+		fi
 		;;
 	busy)
-		bmcsim-ctl fault delay 1200 count=1 >/dev/null
+		# Long enough to be in flight at prepare on a loaded host, short of the 2 s quiesce.
+		bmcsim-ctl fault delay 1900 count=1 >/dev/null
 		ext-send 06 01 15000 >/tmp/pm-send.out 2>&1 &
 		sender=$!
 		sleep 0.4
@@ -141,7 +151,7 @@ done
 echo $serial >/tmp/pm-stop
 wait $loader
 lrc=$?
-echo "STRESS $(cat /tmp/pm-load.out) cycles_ok=$ok suspend+$(($(get suspend) - s0)) requeued=$(get requeued)"
+echo "STRESS $(cat /tmp/pm-load.out) cycles_ok=$ok suspend+$(($(get suspend) - s0)) failed_at_suspend=$(get failed_at_suspend)"
 check stress/20-cycles "[ $ok = 20 ]"
 check stress/suspend-ran-each-cycle "[ $(($(get suspend) - s0)) = 20 ]"
 check stress/every-request-answered-once-every-command-delivered-once "[ $lrc = 0 ]"
