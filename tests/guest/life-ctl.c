@@ -8,10 +8,11 @@
  *   life-ctl flood N [CHAN] [SRC] [NETFN] [CMD]   (default: channel 0, from 0x40, 30/05)
  * flood injects N incoming commands as fast as the control link allows: it keeps the port open
  * and pipelines WINDOW commands, retrying those refused because the simulator's receive queue is
- * full (1024 messages). Every STATS_EVERY commands it also asks
- * for the simulator's counters and follows backlog = (delivered - sent) since the start: commands
- * the host fetched with Get Message but has not answered through Send Message yet (what the
- * driver holds, or has dropped). Prints
+ * full (1024 messages). Every STATS_EVERY commands it also asks for the simulator's counters
+ * and reads ripmi's debugfs drop counters (if ripmi is loaded) and follows
+ * backlog = delivered - sent - dropped since the start: commands the host fetched with Get
+ * Message and neither answered through Send Message nor counted as dropped yet, i.e. what the
+ * driver holds. Prints
  *   "flood injected=N refused=R secs=S max_queued=Q max_backlog=B"
  * Nobody else may use the control port meanwhile (answers are matched in order).
  */
@@ -59,6 +60,25 @@ static int read_line(char *out, size_t len)
 		}
 		have += r;
 	}
+}
+
+/* ripmi's counted drops of incoming commands (unhandled_dropped + dropped), 0 without ripmi. */
+static long ripmi_dropped(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/ripmi-ipmi0/stats", "r");
+	char l[128];
+	long n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(l, sizeof(l), f)) {
+		if (!strncmp(l, "unhandled_dropped ", 18))
+			n += atol(l + 18);
+		else if (!strncmp(l, "dropped ", 8))
+			n += atol(l + 8);
+	}
+	fclose(f);
+	return n;
 }
 
 static double now(void)
@@ -205,7 +225,7 @@ static int flood(int argc, char **argv)
 		outstanding--;
 		if (kind == 's') {
 			char *d = strstr(ans, " delivered="), *s = strstr(ans, " sent=");
-			long v = d && s ? atol(d + 11) - atol(s + 6) : 0;
+			long v = d && s ? atol(d + 11) - atol(s + 6) - ripmi_dropped() : 0;
 
 			if (!have_base) {
 				base = v;
