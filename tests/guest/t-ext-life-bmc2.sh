@@ -25,9 +25,9 @@ pci=
 		[ -e "$d" ] || continue
 		echo "acpi ${d##*/} path=$(cat $d/path 2>/dev/null) status=$(cat $d/status 2>/dev/null)"
 	done
-	for e in /sys/firmware/dmi/entries/38-*; do
-		[ -e "$e/raw" ] || continue
-		echo "smbios38 ${e##*/} $(od -An -tx1 -v $e/raw | tr -d '\n')"
+	# SMBIOS type 38 records become dmi-ipmi-si.N platform devices (ipmi_dmi.c, built in).
+	for d in /sys/bus/platform/devices/dmi-ipmi-si.*; do
+		[ -e "$d" ] && echo "smbios38 ${d##*/}"
 	done
 	for d in /sys/bus/pci/devices/*; do
 		[ "$(cat $d/class)" = 0x0c0701 ] || continue

@@ -19,7 +19,7 @@ mkdir -p $out
 # Process creation is slow in the debug VM (a fork can take 100 ms and more under load): the
 # helpers avoid it where they can (NOW from /proc/uptime with shell builtins, one life-ctl call
 # for all the BMC's counts).
-now() { read -r up _ </proc/uptime; f=${up#*.}; NOW=$((${up%.*} * 1000 + ${f#0} * 10)); }
+now() { read -r _up _ </proc/uptime; _fr=${_up#*.}; NOW=$((${_up%.*} * 1000 + ${_fr#0} * 10)); }
 flat() { tr '\n' '|' <"$1" | head -c 400; }
 # counts: "gdi=N sm=M ch0=A ch1=B": Get Device ID and Send Message counts, Send Messages recorded
 # per channel since the last clear.
@@ -83,7 +83,7 @@ receivers() {
 	sleep 0.5
 	bmcsim-ctl sent | grep -v '^ok' >$out/r1-sent.$s
 	bmcsim-ctl clear >/dev/null
-	bmcsim-ctl inject 0 40 30 5 01 02 seq=10 >/dev/null
+	bmcsim-ctl inject 0 40 30 5 01 02 seq=10 >/dev/null # hex: rqSeq 0x10
 	bmcsim-ctl wait sent 1 3000 >/dev/null
 	bmcsim-ctl sent | grep -v '^ok' >$out/r1-after.$s
 	# R2: reads it, exits unanswered; R3: another process answers it from its own file.
@@ -200,7 +200,7 @@ done
 
 [ ! -s $out/r1-sent.ripmi ] && grep -q 'queued' $out/r1.ripmi && pass rcvr-exit-unread-no-answer ||
 	fail rcvr-exit-unread-no-answer "client: $(flat $out/r1.ripmi) sent: $(flat $out/r1-sent.ripmi)"
-grep -qx '0 00 40 c4 fc 20 2a 05 c1 f0' $out/r1-after.ripmi && pass rcvr-gone-then-c1 ||
+grep -qx '0 00 40 c4 fc 20 42 05 c1 d8' $out/r1-after.ripmi && pass rcvr-gone-then-c1 ||
 	fail rcvr-gone-then-c1 "sent: $(flat $out/r1-after.ripmi)"
 [ ! -s $out/r2-sent.ripmi ] && grep -q '^cmd ' $out/r2.ripmi && pass rcvr-exit-unanswered-no-answer ||
 	fail rcvr-exit-unanswered-no-answer "client: $(flat $out/r2.ripmi) sent: $(flat $out/r2-sent.ripmi)"

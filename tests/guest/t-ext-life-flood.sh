@@ -20,7 +20,7 @@ pass() { echo "RIPMI-RESULT pass $T/$1"; }
 fail() { echo "RIPMI-RESULT fail $T/$1: $2"; }
 out=/tmp/$T
 mkdir -p $out
-now() { read -r up _ </proc/uptime; f=${up#*.}; NOW=$((${up%.*} * 1000 + ${f#0} * 10)); }
+now() { read -r _up _ </proc/uptime; _fr=${_up#*.}; NOW=$((${_up%.*} * 1000 + ${_fr#0} * 10)); }
 flat() { tr '\n' '|' <"$1" | head -c 500; }
 # st PREFIX: the simulator's counters as PREFIX_key variables (one process, see t-ext-life-clients).
 st() { for w in $(life-ctl stats); do case $w in *=*) eval "$1_$w" ;; esac; done; }

@@ -14,7 +14,7 @@ pass() { echo "RIPMI-RESULT pass $T/$1"; }
 fail() { echo "RIPMI-RESULT fail $T/$1: $2"; }
 out=/tmp/$T
 mkdir -p $out
-now() { read -r up _ </proc/uptime; f=${up#*.}; NOW=$((${up%.*} * 1000 + ${f#0} * 10)); }
+now() { read -r _up _ </proc/uptime; _fr=${_up#*.}; NOW=$((${_up%.*} * 1000 + ${_fr#0} * 10)); }
 flat() { tr '\n' '|' <"$1" | head -c 500; }
 recovers() { # file
 	i=0; while [ ! -c /dev/ipmi0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
