@@ -4,6 +4,7 @@
 #   make                    build ripmi.ko against the cached debug kernel (built if missing)
 #   make KDIR=/path/to/kbuild   build against another Rust-enabled kernel build tree
 #   make check              host tests + VM tests (the README's test command)
+#   make fuzz               ioctl fuzzer, 1,000,000 operations in the VM (scripts/fuzz; FUZZ_OPS=N)
 #   make bench              C stack vs ripmi round-trip benchmark (scripts/bench; numbers, not a test)
 #   make bench-dispatch     receiver lookup: RCU table vs C-style list, in-kernel (numbers, not a test)
 #   make CLIPPY=1           build with clippy
@@ -25,7 +26,7 @@ export RUSTUP_TOOLCHAIN ?= 1.95.0
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) MO=$(MO) LLVM=$(LLVM)
 
-.PHONY: all modules kernel print-ko check bench bench-dispatch host-test fmt fmt-check clippy rust-analyzer clean setup
+.PHONY: all modules kernel print-ko check fuzz bench bench-dispatch host-test fmt fmt-check clippy rust-analyzer clean setup
 
 all: modules
 
@@ -45,6 +46,9 @@ setup:
 
 check:
 	scripts/check
+
+FUZZ_OPS ?= 1000000
+fuzz: ; scripts/fuzz --ops $(FUZZ_OPS)
 
 bench: ; scripts/bench
 

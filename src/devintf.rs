@@ -417,7 +417,11 @@ impl DevFile {
         copyout: impl FnOnce(&RecvOut) -> Result,
     ) -> Result<i32> {
         let _serialised = self.recv_mutex.lock();
-        let msg = self.user.pop().ok_or(EAGAIN)?;
+        // Messages queued before the interface went away are still delivered; then ENODEV.
+        let msg = self
+            .user
+            .pop()
+            .ok_or(if self.user.is_gone() { ENODEV } else { EAGAIN })?;
         let mut truncated = false;
         let result = (|| -> Result {
             if (req.addr_len as usize) < msg.addr_len {
@@ -467,14 +471,18 @@ impl DevFile {
         }
     }
 
-    /// `poll`: readable while a message waits (C `ipmi_poll()`).
+    /// `poll`: readable while a message waits (C `ipmi_poll()`); once the interface is gone
+    /// (unbind), also `POLLERR | POLLHUP`, so pollers wake and learn it (C leaves them asleep).
     fn poll(&self, file: &File, table: PollTable<'_>) -> u32 {
         table.register_wait(file, &self.user.wait);
+        let mut mask = 0;
         if self.user.has_msgs() {
-            bindings::POLLIN | bindings::POLLRDNORM
-        } else {
-            0
+            mask |= bindings::POLLIN | bindings::POLLRDNORM;
         }
+        if self.user.is_gone() {
+            mask |= bindings::POLLERR | bindings::POLLHUP;
+        }
+        mask
     }
 }
 

@@ -59,6 +59,8 @@ const IPMI_MAX_CHANNELS: usize = 16;
 const IPMI_BMC_SLAVE_ADDR: u8 = 0x20;
 /// `IPMI_SMS_LUN`: the LUN system software uses (C sets 2 on every channel).
 const IPMI_BMC_SMS_LUN: u8 = 2;
+/// `IPMI_ERR_UNSPECIFIED`: how requests still open at teardown are answered.
+const IPMI_ERR_UNSPECIFIED: u8 = 0xff;
 /// `IPMI_GET_CHANNEL_INFO_CMD`.
 const IPMI_GET_CHANNEL_INFO_CMD: u8 = 0x42;
 /// `max_events_in_queue`: events kept while no user takes them.
@@ -436,9 +438,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
     /// `shutdown_smi()`): nothing new starts, the BMC's interrupts are turned off, and the
     /// transaction in flight is waited for (at most [`SHUTDOWN_WAIT_MS`]). Sleeps.
     pub(crate) fn shutdown(&self) {
-        // Fail what has not started, as C `cleanup_smi_msgs()` does; the users get no answer
-        // from a gone interface, so drop the queued messages and release their reservations.
-        let outq = {
+        {
             let mut guard = self.inner.lock();
             let IfaceInner { si, h, regs } = &mut *guard;
             h.stopping = true;
@@ -448,10 +448,6 @@ impl<R: Regs, C: Clock> Interface<R, C> {
                 let next = h.run_si(si, regs, &self.clock, &self.rcvrs);
                 self.after_event(si, h, regs, next);
             }
-            core::mem::take(&mut h.outq)
-        };
-        for out in outq {
-            out.kind.release();
         }
         // Drive the interface from here until it is idle (the timers may also run meanwhile).
         let mut waited = 0;
@@ -468,17 +464,34 @@ impl<R: Regs, C: Clock> Interface<R, C> {
             fsleep(Delta::from_millis(1));
             waited += 1;
         }
-        let curr = {
+        // Every request still open ends now with 0xFF, as C `cleanup_smi_msgs()` answers them
+        // (the one in flight, those queued, and those waiting for a remote answer); then every
+        // user learns that the interface is gone.
+        let mut users = KVec::new();
+        {
             let mut guard = self.inner.lock();
-            guard.h.shutting_down = true;
-            guard.h.si_deadline = None;
-            guard.h.tick_deadline = None;
-            guard.h.curr.take()
-        };
+            let h = &mut guard.h;
+            h.shutting_down = true;
+            h.si_deadline = None;
+            h.tick_deadline = None;
+            h.answer_current(IPMI_ERR_UNSPECIFIED);
+            for out in core::mem::take(&mut h.outq) {
+                h.curr = Some(out);
+                h.answer_current(IPMI_ERR_UNSPECIFIED);
+            }
+            h.seq.remove_if(
+                |_| true,
+                |p| deliver_error(p.user, p.recv, IPMI_ERR_UNSPECIFIED),
+            );
+            for u in h.users.iter() {
+                // A user left out by a failed allocation is still refused new requests (ENODEV).
+                let _ = users.push(u.user.clone(), GFP_ATOMIC);
+            }
+        }
         self.si_timer.shutdown();
         self.tick_timer.shutdown();
-        if let Some(out) = curr {
-            out.kind.release();
+        for user in users {
+            user.disconnect();
         }
     }
 
@@ -634,7 +647,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         let id = {
             let mut guard = self.inner.lock();
             let h = &mut guard.h;
-            if h.shutting_down {
+            if h.shutting_down || h.stopping {
                 return Err(ENODEV);
             }
             if h.users.len() >= self.max_users {
@@ -961,18 +974,6 @@ impl<R: Regs, C: Clock> IrqHandler for Interface<R, C> {
     }
 }
 
-impl OutKind {
-    /// Gives back what a message that will never be answered holds.
-    fn release(self) {
-        match self {
-            OutKind::Sysintf { user, .. } | OutKind::ResponseSend { user, .. } => {
-                user.unreserve_msg()
-            }
-            OutKind::SeqRequest { .. } | OutKind::ChannelInfo(_) | OutKind::Discard => {}
-        }
-    }
-}
-
 /// Delivers `[cc]` as the answer to a request (C `deliver_err_response()`).
 fn deliver_error(user: Arc<User>, mut recv: KBox<RecvMsg>, cc: u8) {
     recv.recv_type = IPMI_RESPONSE_RECV_TYPE;
@@ -1197,18 +1198,18 @@ impl HandlerState {
                     if let Some(msg) = c.no_receiver_answer(our) {
                         // Bounded, so a flood of commands cannot grow the queue or keep user
                         // requests waiting (C answers each one from its own allocation).
-                        if self.replies >= REPLIES_MAX || self.stopping {
-                            self.stats.unhandled_dropped += 1;
-                        } else if self
-                            .queue(Outbound {
-                                msg,
-                                kind: OutKind::Discard,
-                            })
-                            .is_err()
-                        {
-                            self.stats.unhandled_dropped += 1;
-                        } else {
+                        let queued = self.replies < REPLIES_MAX
+                            && !self.stopping
+                            && self
+                                .queue(Outbound {
+                                    msg,
+                                    kind: OutKind::Discard,
+                                })
+                                .is_ok();
+                        if queued {
                             self.replies += 1;
+                        } else {
+                            self.stats.unhandled_dropped += 1;
                         }
                     }
                 }
@@ -1519,9 +1520,17 @@ impl HandlerState {
             && si.is_idle()
     }
 
-    /// Answers the transaction in flight with `cc` and forgets it: it is never sent again, so
-    /// the BMC executes each request at most once.
+    /// Answers the transaction in flight with `cc` at a system suspend (counted).
     fn fail_current(&mut self, cc: u8) {
+        if self.curr.is_some() {
+            self.pm.stats.failed_at_suspend += 1;
+        }
+        self.answer_current(cc);
+    }
+
+    /// Answers the message in flight with `cc` and forgets it: it is never sent again, so the
+    /// BMC executes each request at most once.
+    fn answer_current(&mut self, cc: u8) {
         let Some(out) = self.curr.as_ref() else {
             return;
         };
@@ -1531,7 +1540,6 @@ impl HandlerState {
             b.get(1).copied().unwrap_or(0),
             cc,
         ];
-        self.pm.stats.failed_at_suspend += 1;
         self.on_response(&rsp);
     }
 }
@@ -1882,6 +1890,57 @@ mod tests {
         assert!(!i.handle_irq());
         assert_eq!(model(&i, |m| m.accesses()), 0);
         bring_up(&i, Irq::Delivered)?;
+        Ok(())
+    }
+
+    /// At teardown every request still open is answered with 0xFF, as C does: one queued
+    /// behind the one in flight, and one waiting for a remote (IPMB) answer; then the user is
+    /// hung up, and new requests fail with ENODEV.
+    #[test]
+    fn shutdown_answers_open_requests_and_hangs_up() -> Result {
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        let user = i.create_user()?;
+        // The BMC accepts the Send Message; the remote controller never answers.
+        model(&i, |m| m.set_response_for(0x34, &[0x1c, 0x34, 0x00]));
+        let ipmb = Request {
+            addr: Addr::Ipmb(IpmbAddr {
+                channel: 0,
+                slave_addr: 0x40,
+                lun: 0,
+            }),
+            msgid: 1,
+            netfn: IPMI_NETFN_APP_REQUEST,
+            cmd: 0x01,
+            data: &[],
+            retries: 0,
+            retry_ms: 60_000,
+        };
+        i.send(&user, &ipmb)?;
+        run(&i, now(&i) + 100_000, Irq::Lost);
+        assert!(user.pop().is_none());
+        // One in flight (slow to take its bytes), one queued behind it.
+        model(&i, |m| {
+            m.set_ibf_delay(20);
+            m.set_response_for(0x01, &DEVICE_ID_RSP);
+        });
+        send_get_device_id(&i, &user, 2)?;
+        send_get_device_id(&i, &user, 3)?;
+        assert!(!user.is_gone());
+        i.shutdown();
+        let mut answers = [0u8; 4];
+        let mut n = 0;
+        while let Some(m) = user.pop() {
+            if let Some(slot) = answers.get_mut(usize::try_from(m.msgid).unwrap_or(0)) {
+                *slot = m.data().first().copied().unwrap_or(0xee);
+            }
+            n += 1;
+        }
+        assert_eq!(n, 3);
+        // The IPMB request and the queued one get 0xFF; the one in flight was waited for.
+        assert_eq!(answers, [0, 0xff, 0x00, 0xff]);
+        assert!(user.is_gone());
+        assert_eq!(send_get_device_id(&i, &user, 4), Err(ENODEV));
         Ok(())
     }
 

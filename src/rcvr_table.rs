@@ -30,6 +30,8 @@
 //! Readers ([`RcvrTable::find`]): `rcu::read_lock()` only. Writers: [`RcvrTable::writer`], a
 //! mutex taken in process context, never under `Interface::inner` (which readers may hold).
 
+use core::sync::atomic::Ordering;
+
 use kernel::{
     alloc::Flags,
     new_mutex,
@@ -230,6 +232,7 @@ impl RcvrTable {
             .map_err(|_| ENOMEM)?;
         Self::publish(&mut w, slot, rcvrs, GFP_KERNEL)?;
         w.count += 1;
+        user.registrations.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -252,6 +255,8 @@ impl RcvrTable {
         let removed = before - rcvrs.len();
         Self::publish(&mut w, slot, rcvrs, GFP_KERNEL)?;
         w.count -= removed;
+        // Only the caller's entries can have been emptied and removed.
+        user.registrations.fetch_sub(removed, Ordering::Relaxed);
         Ok(())
     }
 
@@ -266,7 +271,13 @@ impl RcvrTable {
     /// Takes the writer mutex, allocates, and waits for a grace period.
     pub(crate) fn remove_user(&self, user: &Arc<User>) {
         let mut w = self.writer.lock();
-        for cmds in self.netfns.iter().filter_map(|e| e.as_ref()) {
+        // Without registrations there is nothing to scan (the table has 65536 slots).
+        let netfns = if user.registrations.load(Ordering::Relaxed) == 0 {
+            &self.netfns[..0]
+        } else {
+            &self.netfns[..]
+        };
+        for cmds in netfns.iter().filter_map(|e| e.as_ref()) {
             for slot in cmds.iter() {
                 let mine = {
                     let guard = rcu::read_lock();
@@ -285,13 +296,18 @@ impl RcvrTable {
                     let removed = before - rcvrs.len();
                     if Self::publish(&mut w, slot, rcvrs, GFP_KERNEL).is_ok() {
                         w.count -= removed;
+                        user.registrations.fetch_sub(removed, Ordering::Relaxed);
                         break;
                     }
                 }
             }
         }
         // Every slot that named `user` is unpublished; after this grace period no reader holds
-        // one, so no dispatch can find `user` any more.
-        w.garbage.flush();
+        // one, so no dispatch can find `user` any more. The wait happens after the mutex is
+        // released (as C waits after `cmd_rcvrs_mutex`), so other writers do not queue behind a
+        // closing file.
+        let mut retired = core::mem::replace(&mut w.garbage, Garbage::new());
+        drop(w);
+        retired.flush();
     }
 }

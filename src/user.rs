@@ -8,6 +8,7 @@
 //! `struct ipmi_file_private` in [`ipmi_devintf.c`](srctree/drivers/char/ipmi/ipmi_devintf.c).
 
 use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use kernel::{
     bindings,
@@ -101,6 +102,11 @@ pub(crate) struct User {
     pub(crate) id: u64,
     /// The most messages this user may hold (`max_msgs_per_user`).
     max_msgs: usize,
+    /// How many command registrations the user holds in the receiver table (kept by the
+    /// table's writers, under its mutex), so closing a file without any skips the table scan.
+    pub(crate) registrations: AtomicUsize,
+    /// Set when the interface went away (unbind, unload): nothing more will arrive.
+    gone: AtomicBool,
     /// The queue and counters; taken from interrupt context, so IRQ-safe.
     #[pin]
     pub(crate) inner: SpinLockIrq<UserInner>,
@@ -130,6 +136,8 @@ impl User {
             try_pin_init!(User {
                 id,
                 max_msgs,
+                registrations: AtomicUsize::new(0),
+                gone: AtomicBool::new(false),
                 inner <- new_spinlock_irq!(
                     UserInner {
                         queue,
@@ -222,6 +230,26 @@ impl User {
     /// Frees the reservation of a message taken by [`User::pop`] and consumed.
     pub(crate) fn consumed(&self) {
         self.unreserve_msg();
+    }
+
+    /// Marks the user's interface as gone and wakes its pollers (and SIGIO users), so they see
+    /// the hang-up instead of waiting for messages that will never come.
+    pub(crate) fn disconnect(&self) {
+        self.gone.store(true, Ordering::Release);
+        self.wait.notify_all();
+        // SAFETY: `fasync` is a valid (possibly null) fasync list head, see the invariants.
+        unsafe {
+            bindings::kill_fasync(
+                self.fasync.get(),
+                bindings::SIGIO as i32,
+                bindings::POLL_HUP as i32,
+            )
+        };
+    }
+
+    /// Whether the interface went away ([`User::disconnect`]).
+    pub(crate) fn is_gone(&self) -> bool {
+        self.gone.load(Ordering::Acquire)
     }
 
     /// Whether a message is waiting.

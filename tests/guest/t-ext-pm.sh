@@ -80,6 +80,8 @@ run_case() { # tag state ndc sp
 		fi
 		;;
 	busy)
+		# Idle first: the start-up traffic after the previous resume must not take the delay.
+		wait_rpm suspended || fail "$tag/runtime-suspended" "runtime_status $(rpm)"
 		# Long enough to be in flight at prepare on a loaded host, short of the 2 s quiesce.
 		bmcsim-ctl fault delay 1900 count=1 >/dev/null
 		ext-send 06 01 15000 >/tmp/pm-send.out 2>&1 &
@@ -138,7 +140,7 @@ rm -f /tmp/pm-stop
 pm-load 3 /tmp/pm-stop >/tmp/pm-load.out 2>&1 &
 loader=$!
 sleep 1
-s0=$(get suspend)
+s0=$(get suspend) dc0=$(get direct_complete)
 serial=0
 ok=0
 for i in $(seq 1 20); do
@@ -153,7 +155,9 @@ wait $loader
 lrc=$?
 echo "STRESS $(cat /tmp/pm-load.out) cycles_ok=$ok suspend+$(($(get suspend) - s0)) failed_at_suspend=$(get failed_at_suspend)"
 check stress/20-cycles "[ $ok = 20 ]"
-check stress/suspend-ran-each-cycle "[ $(($(get suspend) - s0)) = 20 ]"
+# Each cycle runs suspend, or skips it by direct-complete when the loaders were frozen early
+# enough for the device to runtime-suspend before prepare (seen on a loaded host).
+check stress/suspend-or-direct-complete-each-cycle "[ $(($(get suspend) - s0 + $(get direct_complete) - dc0)) = 20 ]"
 check stress/every-request-answered-once-every-command-delivered-once "[ $lrc = 0 ]"
 
 # rmmod while runtime-suspended (and idle).

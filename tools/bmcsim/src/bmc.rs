@@ -27,8 +27,9 @@ pub const SYSTEM_CHANNEL: u8 = 0x0F;
 pub const DEFAULT_GLOBAL_ENABLES: u8 = 0x08;
 /// Global Enables bits the simulator accepts.
 pub const SUPPORTED_GLOBAL_ENABLES: u8 = 0x0F;
-/// Most messages the receive queue holds; injecting more fails.
-pub const MAX_QUEUE: usize = 1024;
+/// Most messages the receive queue holds; injecting more fails. Large enough for flood tests
+/// (`inject ... count=N`); the bodies are small.
+pub const MAX_QUEUE: usize = 65536;
 /// The GUID reported unless changed (the ASCII of "ripmi-bmcsim" followed by 00 00 00 01).
 pub const DEFAULT_GUID: [u8; 16] = *b"ripmi-bmcsim\0\0\0\x01";
 
@@ -167,6 +168,9 @@ pub struct Settings {
     pub guid: Option<[u8; 16]>,
     /// Interrupt number reported in the system interface's Get Channel Info.
     pub sys_irq: u8,
+    /// A stuck attention line: `Some(code)` re-asserts ATN (`01`, or `02` with the interrupt)
+    /// after every response and at once when set, whether or not anything is pending.
+    pub stuck_atn: Option<u8>,
 }
 
 impl Default for Settings {
@@ -178,6 +182,7 @@ impl Default for Settings {
             sendmsg_cc: None,
             guid: Some(DEFAULT_GUID),
             sys_irq: 0x05,
+            stuck_atn: None,
         }
     }
 }
@@ -210,6 +215,8 @@ pub struct BmcStats {
     pub flushed: u64,
     /// Machine resets reported by QEMU (`04 A1`).
     pub host_resets: u64,
+    /// BMC-side cold resets (the `reset` fault).
+    pub bmc_resets: u64,
 }
 
 /// Parameters of an injected message; `None` fields take the defaults documented in the README.
@@ -488,6 +495,22 @@ impl Bmc {
     /// Queues a message for the host. Fails if the channel number is out of range or the queue
     /// is full.
     pub fn inject(&mut self, spec: &InjectSpec) -> Result<Injected, String> {
+        let seq = spec.seq.unwrap_or((self.next_id % 64) as u8) & 0x3F;
+        let id = self.next_id;
+        let mut one = spec.clone();
+        one.seq = Some(seq);
+        let body = self.build_body(&one)?;
+        let ctrl = self.enqueue(body.clone())?;
+        Ok(Injected {
+            id,
+            seq,
+            body,
+            ctrl,
+        })
+    }
+
+    /// The Get Message body for `spec` (whose `seq` must be set by the caller, else 0).
+    fn build_body(&self, spec: &InjectSpec) -> Result<Vec<u8>, String> {
         if usize::from(spec.chan) >= CHANNELS {
             return Err(format!("channel {} out of range 0-15", spec.chan));
         }
@@ -497,8 +520,6 @@ impl Bmc {
         let layout = spec
             .layout
             .unwrap_or_else(|| self.channels[usize::from(spec.chan)].layout());
-        let id = self.next_id;
-        let seq = spec.seq.unwrap_or((id % 64) as u8) & 0x3F;
         let incoming = Incoming {
             chan: spec.chan,
             privilege: spec
@@ -509,20 +530,45 @@ impl Bmc {
             rs_lun: spec.lun.unwrap_or(2) & 3,
             rs_addr: spec.rs_addr.unwrap_or(self.settings.bmc_addr),
             rq_addr: spec.src,
-            rq_seq: seq,
+            rq_seq: spec.seq.unwrap_or(0) & 0x3F,
             rq_lun: spec.rq_lun.unwrap_or(0) & 3,
             cmd: spec.cmd,
             data: spec.data.clone(),
             session_handle: spec.handle.unwrap_or(1),
         };
-        let body = incoming.get_msg_body(layout);
-        let ctrl = self.enqueue(body.clone())?;
-        Ok(Injected {
-            id,
-            seq,
-            body,
-            ctrl,
-        })
+        Ok(incoming.get_msg_body(layout))
+    }
+
+    /// Queues `n` copies of the message described by `spec` at once (a flood), each with its own
+    /// injection id and, unless `spec.seq` is given, its own rqSeq (id modulo 64), exactly as `n`
+    /// separate [`Bmc::inject`] calls would, but raising ATN once at the end. Nothing is queued
+    /// if the `n` messages do not fit. Returns the first injection and the id of the last.
+    pub fn inject_many(&mut self, spec: &InjectSpec, n: usize) -> Result<(Injected, u64), String> {
+        if n == 0 {
+            return Err("count must be at least 1".into());
+        }
+        if self.queue.len() + n > MAX_QUEUE {
+            return Err(format!(
+                "receive queue full ({} queued, {n} more do not fit in {MAX_QUEUE})",
+                self.queue.len()
+            ));
+        }
+        let mut first = self.inject(spec)?;
+        for _ in 1..n {
+            let id = self.next_id;
+            let mut one = spec.clone();
+            one.seq = Some(spec.seq.unwrap_or((id % 64) as u8));
+            let body = self.build_body(&one)?;
+            self.next_id += 1;
+            self.stats.injected += 1;
+            self.queue.push_back(body);
+        }
+        let last = self.next_id - 1;
+        if n > 1 {
+            // One fresh ATN for the whole batch (the first message's ATN was already taken).
+            first.ctrl = self.attn_update(true);
+        }
+        Ok((first, last))
     }
 
     /// Queues a Get Message body exactly as given (everything after the completion code).
@@ -657,6 +703,28 @@ impl Bmc {
         let (_, more) = self.flush();
         ctrl.extend(more);
         Reply::ok(Vec::new()).with_ctrl(ctrl)
+    }
+
+    /// The BMC resets itself (a firmware crash or watchdog, not a host request): Global Enables
+    /// back to their default (interrupts off, `06 A1`), the watchdog stopped, the receive queue
+    /// and the event buffer lost, ATN dropped (`00 A1`, always, in case it was raised by hand).
+    /// Returns the control commands to send.
+    pub fn bmc_reset(&mut self) -> Vec<u8> {
+        self.stats.bmc_resets += 1;
+        self.global_enables = DEFAULT_GLOBAL_ENABLES;
+        self.watchdog = Watchdog::default();
+        self.pretimeout = false;
+        let n = self.queue.len();
+        self.queue.clear();
+        self.event = None;
+        self.stats.flushed += n as u64;
+        self.attn = false;
+        vec![ctrl::DISABLE_IRQ, ctrl::NOATTN]
+    }
+
+    /// The control command a stuck ATN line sends after every response, if any.
+    pub fn stuck_atn_ctrl(&self) -> Option<u8> {
+        self.settings.stuck_atn
     }
 
     fn set_global_enables(&mut self, data: &[u8]) -> Reply {
@@ -898,6 +966,14 @@ impl Bmc {
                 self.settings.sendmsg_cc = if value == "none" { None } else { Some(byte()?) }
             }
             "sys_irq" => self.settings.sys_irq = byte()?,
+            "stuck_atn" => {
+                self.settings.stuck_atn = match value {
+                    "off" | "0" => None,
+                    "on" | "1" => Some(ctrl::ATTN),
+                    "irq" | "2" => Some(ctrl::ATTN_IRQ),
+                    _ => return Err(format!("stuck_atn takes off, on or irq, not '{value}'")),
+                }
+            }
             _ => return Err(format!("unknown setting '{key}'")),
         }
         Ok(())
@@ -930,6 +1006,14 @@ impl Bmc {
                     .map_or("none".to_string(), |c| format!("{c:02x}"))
             ),
             format!("sys_irq={:02x}", s.sys_irq),
+            format!(
+                "stuck_atn={}",
+                match s.stuck_atn {
+                    None => "off",
+                    Some(ctrl::ATTN_IRQ) => "irq",
+                    Some(_) => "on",
+                }
+            ),
         ]
     }
 
@@ -1414,5 +1498,39 @@ mod tests {
         assert_eq!(bmc.flush(), (2, vec![ctrl::NOATTN]));
         assert_eq!(bmc.stats.flushed, 2);
         assert!(!bmc.attention());
+    }
+
+    #[test]
+    fn bmc_reset_loses_volatile_state() {
+        let mut bmc = Bmc::new();
+        app(&mut bmc, app::SET_GLOBAL_ENABLES, &[0x0f]);
+        bmc.inject(&ipmb_example()).unwrap();
+        bmc.set_event([1; 16]);
+        assert_eq!(bmc.bmc_reset(), [ctrl::DISABLE_IRQ, ctrl::NOATTN]);
+        assert_eq!(bmc.global_enables(), DEFAULT_GLOBAL_ENABLES);
+        assert_eq!(
+            (bmc.queue_len(), bmc.flags(), bmc.attention()),
+            (0, 0, false)
+        );
+        assert_eq!(bmc.stats.bmc_resets, 1);
+        assert_eq!(
+            app(&mut bmc, app::GET_DEVICE_ID, &[]).cc,
+            0,
+            "answers again"
+        );
+    }
+
+    #[test]
+    fn stuck_atn_setting() {
+        let mut bmc = Bmc::new();
+        assert_eq!(bmc.stuck_atn_ctrl(), None);
+        bmc.set("stuck_atn", "on").unwrap();
+        assert_eq!(bmc.stuck_atn_ctrl(), Some(ctrl::ATTN));
+        assert!(bmc.settings_list().contains(&"stuck_atn=on".to_string()));
+        bmc.set("stuck_atn", "irq").unwrap();
+        assert_eq!(bmc.stuck_atn_ctrl(), Some(ctrl::ATTN_IRQ));
+        bmc.set("stuck_atn", "off").unwrap();
+        assert_eq!(bmc.stuck_atn_ctrl(), None);
+        assert!(bmc.set("stuck_atn", "sideways").is_err());
     }
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 /// Short help text, one command per line.
 pub const HELP: &str = "\
-inject CHAN SRC NETFN CMD [DATA...] [seq=S lun=L rqlun=L priv=P handle=H rsaddr=A layout=ipmb|lan|raw]
+inject CHAN SRC NETFN CMD [DATA...] [seq=S lun=L rqlun=L priv=P handle=H rsaddr=A layout=ipmb|lan|raw count=N every=MS serial=S]
 inject-raw HEX...            queue a Get Message body (after the cc) verbatim
 event [16 HEX BYTES]         fill the event message buffer
 sent                         Send Messages since last clear: CHAN then the request data
@@ -28,11 +28,13 @@ stats                        counters
 count NETFN CMD              how many such requests the host sent
 media [CHAN MEDIUM [PROTO]]  show or set Get Channel Info answers (MEDIUM: ipmb lan async ... HEX absent unsupported)
 set [KEY VALUE]              show or change settings
-fault [KIND [ARG] [count=N]] show or set: none silence drop delay MS badsum garbage cc HEX disconnect
+fault [KIND [ARG] [count=N] [cmd=NF:CMD]] show or set: none silence drop delay MS badsum garbage cc HEX disconnect reset [MS]
 ctrl HEX                     send one control command to QEMU (e.g. 02 = ATN+IRQ)
 raw HEX...                   send raw bytes to QEMU
 wait sent|requests N [MS]    wait until at least N were seen (default 5000 ms)
-wait connected|drained [MS]  wait for a QEMU connection / an empty receive queue
+wait connected|drained|idle [MS]  wait for a QEMU connection / an empty receive queue / no delayed answer pending
+hangup                       close the QEMU connection now (QEMU reconnects)
+unschedule                   stop 'inject ... every=MS'; answers how many it injected
 help
 quit";
 
@@ -172,6 +174,8 @@ pub fn execute(shared: &Shared, line: &str) -> Response {
         "fault" => result(fault(shared, args)),
         "ctrl" => result(send_ctrl(shared, args)),
         "raw" => result(send_raw(shared, args)),
+        "hangup" => result(hangup(shared)),
+        "unschedule" => Response::ok(shared.lock().stop_schedule().to_string()),
         "wait" => result(wait(shared, args)),
         "quit" | "exit" => Response {
             lines: vec!["ok bye".into()],
@@ -182,20 +186,80 @@ pub fn execute(shared: &Shared, line: &str) -> Response {
 }
 
 fn inject(shared: &Shared, args: &[&str]) -> Result<Response, String> {
-    let spec = parse_inject(args)?;
+    // `count=N` (a flood of N messages), `every=MS` (one every MS ms instead, on a timer) and
+    // `serial=S` (number them) are not part of the message itself.
+    let mut count = None;
+    let mut every = None;
+    let mut serial = None;
+    let mut rest = Vec::with_capacity(args.len());
+    for a in args {
+        if let Some(v) = a.strip_prefix("count=") {
+            let n: usize = v.parse().map_err(|_| format!("bad count '{v}'"))?;
+            if n == 0 {
+                return Err("count must be at least 1".into());
+            }
+            count = Some(n);
+        } else if let Some(v) = a.strip_prefix("every=") {
+            let ms: u64 = v.parse().map_err(|_| format!("bad period '{v}' (ms)"))?;
+            if ms == 0 {
+                return Err("every= must be at least 1 ms".into());
+            }
+            every = Some(Duration::from_millis(ms));
+        } else if let Some(v) = a.strip_prefix("serial=") {
+            serial = Some(v.parse::<u16>().map_err(|_| format!("bad serial '{v}'"))?);
+        } else {
+            rest.push(*a);
+        }
+    }
+    let spec = parse_inject(&rest)?;
     let mut st = shared.lock();
-    let inj = st.bmc.inject(&spec)?;
+    if let Some(period) = every {
+        let left = count.map_or(u64::MAX, |n| n as u64);
+        st.start_schedule(crate::server::Schedule {
+            spec,
+            left,
+            every: period,
+            next: Instant::now(),
+            serial,
+        });
+        return Ok(Response::ok(format!(
+            "scheduled every={} count={}",
+            period.as_millis(),
+            count.map_or("unlimited".to_string(), |n| n.to_string())
+        )));
+    }
+    if serial.is_some() {
+        return Err("serial= needs every=".into());
+    }
+    let Some(n) = count else {
+        let inj = st.bmc.inject(&spec)?;
+        shared.log.line(format!(
+            "   queued #{} chan {}: {}",
+            inj.id,
+            spec.chan,
+            frame::hex(&inj.body)
+        ));
+        st.send_ctrl(&inj.ctrl, &shared.log);
+        return Ok(Response::ok(format!(
+            "id={} seq={:02x} queued={}",
+            inj.id,
+            inj.seq,
+            st.bmc.queue_len()
+        )));
+    };
+    let (first, last) = st.bmc.inject_many(&spec, n)?;
     shared.log.line(format!(
-        "   queued #{} chan {}: {}",
-        inj.id,
+        "   queued #{}..#{} ({n} messages) chan {}: first {}",
+        first.id,
+        last,
         spec.chan,
-        frame::hex(&inj.body)
+        frame::hex(&first.body)
     ));
-    st.send_ctrl(&inj.ctrl, &shared.log);
+    st.send_ctrl(&first.ctrl, &shared.log);
     Ok(Response::ok(format!(
-        "id={} seq={:02x} queued={}",
-        inj.id,
-        inj.seq,
+        "id={} seq={:02x} queued={} last={last} count={n}",
+        first.id,
+        first.seq,
         st.bmc.queue_len()
     )))
 }
@@ -243,7 +307,7 @@ fn stats(shared: &Shared) -> String {
         "connected={} connections={} requests={} replies={} ignored={} bad_frames={} \
          ctrl_in={} ctrl_out={} qemu_version={} qemu_caps={} host_resets={} injected={} \
          delivered={} queued={} sent={} events={} flushed={} flags={:02x} enables={:02x} \
-         fault={}",
+         bmc_resets={} scheduled={} fault={}",
         u8::from(st.conn.is_some()),
         w.connections,
         w.requests,
@@ -263,6 +327,8 @@ fn stats(shared: &Shared) -> String {
         b.flushed,
         st.bmc.flags(),
         st.bmc.global_enables(),
+        b.bmc_resets,
+        st.scheduled,
         st.fault.to_string().replace(' ', ","),
     )
 }
@@ -314,19 +380,20 @@ fn media(shared: &Shared, args: &[&str]) -> Result<Response, String> {
 
 fn set(shared: &Shared, args: &[&str]) -> Result<Response, String> {
     let mut st = shared.lock();
-    match args {
-        [] => Ok(Response::data(st.bmc.settings_list(), "")),
-        [kv] if kv.contains('=') => {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            st.bmc.set(k, v)?;
-            Ok(Response::ok(""))
+    let (k, v) = match args {
+        [] => return Ok(Response::data(st.bmc.settings_list(), "")),
+        [kv] if kv.contains('=') => kv.split_once('=').unwrap_or((kv, "")),
+        [k, v] => (*k, *v),
+        _ => return Err("usage: set [KEY VALUE]".into()),
+    };
+    st.bmc.set(k, v)?;
+    if k == "stuck_atn" {
+        // Asserted at once, then again after every response.
+        if let Some(code) = st.bmc.stuck_atn_ctrl() {
+            st.send_ctrl(&[code], &shared.log);
         }
-        [k, v] => {
-            st.bmc.set(k, v)?;
-            Ok(Response::ok(""))
-        }
-        _ => Err("usage: set [KEY VALUE]".into()),
     }
+    Ok(Response::ok(""))
 }
 
 fn fault(shared: &Shared, args: &[&str]) -> Result<Response, String> {
@@ -347,6 +414,17 @@ fn send_ctrl(shared: &Shared, args: &[&str]) -> Result<Response, String> {
         return Err("QEMU is not connected".into());
     }
     st.send_ctrl(&[c], &shared.log);
+    Ok(Response::ok(""))
+}
+
+/// Closes the QEMU connection now; QEMU reconnects after its `reconnect-ms`.
+fn hangup(shared: &Shared) -> Result<Response, String> {
+    let mut st = shared.lock();
+    let Some(c) = st.conn.take() else {
+        return Err("QEMU is not connected".into());
+    };
+    shared.log.line("hangup: closing the QEMU connection");
+    let _ = c.shutdown(std::net::Shutdown::Both);
     Ok(Response::ok(""))
 }
 
@@ -395,6 +473,10 @@ fn wait(shared: &Shared, args: &[&str]) -> Result<Response, String> {
             let probe: Probe = Box::new(|sh: &Shared| (sh.lock().conn.is_some(), String::new()));
             (probe, parse_ms(rest.first())?)
         }
+        ["idle", rest @ ..] => {
+            let probe: Probe = Box::new(|sh: &Shared| (!sh.lock().in_delay, String::new()));
+            (probe, parse_ms(rest.first())?)
+        }
         ["drained", rest @ ..] => {
             let probe: Probe = Box::new(|sh: &Shared| {
                 let n = sh.lock().bmc.queue_len();
@@ -402,7 +484,11 @@ fn wait(shared: &Shared, args: &[&str]) -> Result<Response, String> {
             });
             (probe, parse_ms(rest.first())?)
         }
-        _ => return Err("usage: wait sent|requests N [MS] | wait connected|drained [MS]".into()),
+        _ => {
+            return Err(
+                "usage: wait sent|requests N [MS] | wait connected|drained|idle [MS]".into(),
+            )
+        }
     };
     let deadline = Instant::now() + timeout;
     loop {
@@ -564,6 +650,77 @@ mod tests {
     }
 
     #[test]
+    fn bulk_inject_queues_n_messages_fast() {
+        let sh = shared();
+        let t = Instant::now();
+        assert_eq!(
+            run(&sh, "inject 0 40 30 7 aa count=20000"),
+            ["ok id=1 seq=01 queued=20000 last=20000 count=20000"]
+        );
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        assert_eq!(run(&sh, "queue"), ["ok 20000"]);
+        let s = run(&sh, "stats");
+        assert!(s[0].contains(" injected=20000 "), "{s:?}");
+        // Each message has its own sequence number, like separate injects.
+        let mut st = sh.lock();
+        let a = st.bmc.handle(6, 0, 0x33, &[], Instant::now()).data;
+        let b = st.bmc.handle(6, 0, 0x33, &[], Instant::now()).data;
+        assert_eq!(a[4], 1 << 2, "rqSeq 1");
+        assert_eq!(b[4], 2 << 2, "rqSeq 2");
+        drop(st);
+        assert_eq!(
+            run(&sh, "inject 0 40 30 7 seq=5 count=2"),
+            ["ok id=20001 seq=05 queued=20000 last=20002 count=2"]
+        );
+        assert!(run(&sh, "inject 0 40 30 7 count=0")[0].starts_with("err"));
+        assert!(run(&sh, "inject 0 40 30 7 count=x")[0].starts_with("err"));
+        assert!(run(&sh, "inject 0 40 30 7 count=60000")[0].starts_with("err receive queue full"));
+        assert_eq!(
+            run(&sh, "queue"),
+            ["ok 20000"],
+            "a batch that does not fit queues nothing"
+        );
+    }
+
+    #[test]
+    fn scheduled_injection_numbers_messages_and_stops() {
+        let sh = shared();
+        assert_eq!(
+            run(&sh, "inject 0 40 30 5 ee every=100 count=3 serial=7"),
+            ["ok scheduled every=100 count=3"]
+        );
+        let t0 = Instant::now();
+        let log = HexLog::disabled();
+        sh.lock().schedule_tick(t0, &log);
+        sh.lock().schedule_tick(t0, &log);
+        assert_eq!(run(&sh, "queue"), ["ok 1"], "one per period");
+        sh.lock()
+            .schedule_tick(t0 + Duration::from_millis(100), &log);
+        sh.lock()
+            .schedule_tick(t0 + Duration::from_millis(200), &log);
+        sh.lock()
+            .schedule_tick(t0 + Duration::from_millis(300), &log);
+        assert_eq!(run(&sh, "queue"), ["ok 3"], "count reached");
+        assert!(run(&sh, "stats")[0].contains(" scheduled=3 "));
+        let mut st = sh.lock();
+        for serial in 7..10u8 {
+            let d = st.bmc.handle(6, 0, 0x33, &[], Instant::now()).data;
+            // IPMB layout: chan, netfn, chk1, rqSA, seq, cmd, then the data.
+            assert_eq!(&d[6..9], &[0, serial, 0xee]);
+        }
+        drop(st);
+        assert_eq!(run(&sh, "unschedule"), ["ok 3"]);
+        run(&sh, "inject 0 40 30 5 every=10");
+        sh.lock().schedule_tick(Instant::now(), &log);
+        assert_eq!(run(&sh, "unschedule"), ["ok 1"]);
+        sh.lock()
+            .schedule_tick(Instant::now() + Duration::from_secs(1), &log);
+        assert_eq!(run(&sh, "queue"), ["ok 1"], "stopped");
+        assert!(run(&sh, "inject 0 40 30 5 serial=1")[0].starts_with("err"));
+        assert!(run(&sh, "inject 0 40 30 5 every=0")[0].starts_with("err"));
+    }
+
+    #[test]
     fn sent_and_clear() {
         let sh = shared();
         assert_eq!(run(&sh, "sent"), ["ok 0"]);
@@ -608,6 +765,12 @@ mod tests {
         );
         assert!(run(&sh, "fault sideways")[0].starts_with("err"));
         assert_eq!(run(&sh, "fault none"), ["ok none"]);
+        assert_eq!(run(&sh, "fault reset 2000"), ["ok reset 2000 count=1"]);
+        assert_eq!(run(&sh, "set stuck_atn on"), ["ok"]);
+        assert!(run(&sh, "set").contains(&"stuck_atn=on".to_string()));
+        assert!(run(&sh, "hangup")[0].starts_with("err QEMU is not connected"));
+        assert_eq!(run(&sh, "wait idle 10"), ["ok"]);
+        assert!(run(&sh, "stats")[0].contains(" bmc_resets=0 "));
     }
 
     #[test]

@@ -27,6 +27,10 @@ pub enum FaultKind {
     /// Close the TCP connection when the next request arrives (QEMU then answers 0xD2 and
     /// reconnects after its `reconnect-ms`).
     Disconnect,
+    /// The BMC resets itself when the next request arrives: that request is dropped unanswered
+    /// (QEMU answers 0xC3 after 4 s), volatile state is lost ([`crate::bmc::Bmc::bmc_reset`]),
+    /// and requests arriving in the next `boot_ms` milliseconds are ignored too (booting).
+    Reset(u64),
 }
 
 /// The active fault and how many more requests it applies to.
@@ -36,6 +40,9 @@ pub struct Fault {
     pub kind: FaultKind,
     /// Requests left before it turns back into [`FaultKind::None`] (`None`: forever).
     pub remaining: Option<u32>,
+    /// Only requests with this (netfn, cmd) are affected (and counted); others are answered
+    /// normally. `None`: every request.
+    pub only: Option<(u8, u8)>,
 }
 
 impl Default for Fault {
@@ -43,6 +50,7 @@ impl Default for Fault {
         Fault {
             kind: FaultKind::None,
             remaining: None,
+            only: None,
         }
     }
 }
@@ -74,6 +82,8 @@ pub enum Action {
     Ignore,
     /// Close the connection without handling it.
     Disconnect,
+    /// Drop the request, reset the BMC, and ignore requests for this many milliseconds.
+    Reset(u64),
 }
 
 impl Action {
@@ -87,12 +97,22 @@ impl Action {
 
 impl Fault {
     /// Parses `KIND [ARG] [count=N]`: `none`, `silence`, `drop` (silence for one request unless a
-    /// count is given), `delay MS`, `badsum`, `garbage`, `cc HEX`, `disconnect` (always once).
+    /// count is given), `delay MS`, `badsum`, `garbage`, `cc HEX`, `disconnect` and `reset [MS]`
+    /// (both always once).
     pub fn parse(args: &[&str]) -> Result<Fault, String> {
         let mut count = None;
+        let mut only = None;
         let mut words = Vec::new();
         for a in args {
-            if let Some(v) = a.strip_prefix("count=") {
+            if let Some(v) = a.strip_prefix("cmd=") {
+                let bad = || format!("bad cmd= '{v}' (NETFN:CMD in hex)");
+                let (nf, cmd) = v.split_once(':').ok_or_else(bad)?;
+                let nf = ipmi::parse_hex_u8(nf)
+                    .filter(|n| *n <= 0x3F)
+                    .ok_or_else(bad)?;
+                let cmd = ipmi::parse_hex_u8(cmd).ok_or_else(bad)?;
+                only = Some((nf, cmd));
+            } else if let Some(v) = a.strip_prefix("count=") {
                 let n: u32 = v.parse().map_err(|_| format!("bad count '{v}'"))?;
                 if n == 0 {
                     return Err("count must be at least 1".into());
@@ -119,21 +139,37 @@ impl Fault {
                 (FaultKind::CompletionCode(c), None)
             }
             ["disconnect"] => (FaultKind::Disconnect, Some(1)),
+            ["reset"] => (FaultKind::Reset(0), Some(1)),
+            ["reset", ms] => {
+                let ms: u64 = ms
+                    .parse()
+                    .map_err(|_| format!("bad boot time '{ms}' (milliseconds)"))?;
+                (FaultKind::Reset(ms), Some(1))
+            }
             [] => return Err("fault needs a kind".into()),
             _ => return Err(format!("unknown fault '{}'", words.join(" "))),
         };
         let remaining = if kind == FaultKind::None {
             None
-        } else if kind == FaultKind::Disconnect {
+        } else if matches!(kind, FaultKind::Disconnect | FaultKind::Reset(_)) {
             Some(1)
         } else {
             count.or(default_count)
         };
-        Ok(Fault { kind, remaining })
+        let only = if kind == FaultKind::None { None } else { only };
+        Ok(Fault {
+            kind,
+            remaining,
+            only,
+        })
     }
 
-    /// The action for the next request; counts it against `remaining`.
-    pub fn next_action(&mut self) -> Action {
+    /// The action for the next request, a `netfn`/`cmd` request; counts it against `remaining`
+    /// if the fault applies to it.
+    pub fn next_action(&mut self, netfn: u8, cmd: u8) -> Action {
+        if self.only.is_some_and(|o| o != (netfn, cmd)) {
+            return Action::NORMAL;
+        }
         let action = match self.kind {
             FaultKind::None => return Action::NORMAL,
             FaultKind::Silence => Action::Ignore,
@@ -158,6 +194,7 @@ impl Fault {
                 force_cc: Some(c),
             },
             FaultKind::Disconnect => Action::Disconnect,
+            FaultKind::Reset(ms) => Action::Reset(ms),
         };
         if let Some(n) = self.remaining.as_mut() {
             *n = n.saturating_sub(1);
@@ -179,9 +216,13 @@ impl fmt::Display for Fault {
             FaultKind::Garbage => write!(f, "garbage")?,
             FaultKind::CompletionCode(c) => write!(f, "cc {c:02x}")?,
             FaultKind::Disconnect => write!(f, "disconnect")?,
+            FaultKind::Reset(ms) => write!(f, "reset {ms}")?,
         }
         if let Some(n) = self.remaining {
             write!(f, " count={n}")?;
+        }
+        if let Some((nf, cmd)) = self.only {
+            write!(f, " cmd={nf:02x}:{cmd:02x}")?;
         }
         Ok(())
     }
@@ -223,10 +264,29 @@ mod tests {
     fn counts_down_then_returns_to_normal() {
         let mut f = Fault::parse(&["silence", "count=2"]).unwrap();
         assert_eq!(f.to_string(), "silence count=2");
-        assert_eq!(f.next_action(), Action::Ignore);
-        assert_eq!(f.next_action(), Action::Ignore);
-        assert_eq!(f.next_action(), Action::NORMAL);
+        assert_eq!(f.next_action(6, 1), Action::Ignore);
+        assert_eq!(f.next_action(6, 1), Action::Ignore);
+        assert_eq!(f.next_action(6, 1), Action::NORMAL);
         assert_eq!(f.to_string(), "none");
+    }
+
+    #[test]
+    fn cmd_filter_spares_other_requests() {
+        let mut f = Fault::parse(&["delay", "300", "count=1", "cmd=00:01"]).unwrap();
+        assert_eq!(f.to_string(), "delay 300 count=1 cmd=00:01");
+        assert_eq!(f.next_action(6, 0x31), Action::NORMAL, "not counted either");
+        assert_eq!(
+            f.next_action(0, 1),
+            Action::Answer {
+                delay_ms: 300,
+                corruption: Corruption::None,
+                force_cc: None
+            }
+        );
+        assert_eq!(f.next_action(0, 1), Action::NORMAL);
+        assert!(Fault::parse(&["drop", "cmd=0001"]).is_err());
+        assert!(Fault::parse(&["drop", "cmd=40:01"]).is_err());
+        assert_eq!(Fault::parse(&["none", "cmd=00:01"]), Ok(Fault::default()));
     }
 
     #[test]
@@ -234,7 +294,7 @@ mod tests {
         let mut f = Fault::parse(&["cc", "c3"]).unwrap();
         for _ in 0..5 {
             assert_eq!(
-                f.next_action(),
+                f.next_action(6, 1),
                 Action::Answer {
                     delay_ms: 0,
                     corruption: Corruption::None,
@@ -244,7 +304,13 @@ mod tests {
         }
         assert_eq!(f.to_string(), "cc c3");
         let mut f = Fault::parse(&["disconnect"]).unwrap();
-        assert_eq!(f.next_action(), Action::Disconnect);
-        assert_eq!(f.next_action(), Action::NORMAL);
+        assert_eq!(f.next_action(6, 1), Action::Disconnect);
+        assert_eq!(f.next_action(6, 1), Action::NORMAL);
+        let mut f = Fault::parse(&["reset", "1500", "count=3"]).unwrap();
+        assert_eq!(f.to_string(), "reset 1500 count=1", "a reset happens once");
+        assert_eq!(f.next_action(6, 1), Action::Reset(1500));
+        assert_eq!(f.next_action(6, 1), Action::NORMAL);
+        assert_eq!(Fault::parse(&["reset"]).unwrap().kind, FaultKind::Reset(0));
+        assert!(Fault::parse(&["reset", "soon"]).is_err());
     }
 }

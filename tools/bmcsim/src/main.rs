@@ -178,6 +178,10 @@ fn run_server(opts: Options) -> Result<(), String> {
         let sh = Arc::clone(&shared);
         thread::spawn(move || control::serve_control(control, sh));
     }
+    {
+        let sh = Arc::clone(&shared);
+        thread::spawn(move || server::run_schedules(sh));
+    }
     if opts.exit_on_eof {
         let sh = Arc::clone(&shared);
         thread::spawn(move || {

@@ -7,7 +7,7 @@
 //! and every write to QEMU happens under the state lock, so control commands injected from the
 //! control socket (ATN) never split a response frame.
 
-use crate::bmc::Bmc;
+use crate::bmc::{Bmc, InjectSpec};
 use crate::fault::{Action, Corruption, Fault};
 use crate::frame::{self, ctrl, Decoder, Frame};
 use crate::hexlog::HexLog;
@@ -51,6 +51,87 @@ pub struct State {
     pub qemu_version: Option<u8>,
     /// Capabilities QEMU announced (`08 cc A1`).
     pub qemu_caps: Option<u8>,
+    /// After a `reset` fault, requests arriving before this instant are ignored (booting).
+    pub booting_until: Option<Instant>,
+    /// A request is being delayed by a `delay` fault right now (see `wait idle`).
+    pub in_delay: bool,
+    /// Injections on a timer (`inject ... every=MS`), if any are running.
+    pub schedule: Option<Schedule>,
+    /// Messages the current or last schedule injected.
+    pub scheduled: u64,
+}
+
+/// Periodic injection of one message (`inject ... every=MS [count=N] [serial=S]`).
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// The message; with `serial`, its data is the 16-bit serial (big-endian) then this data.
+    pub spec: InjectSpec,
+    /// Injections left.
+    pub left: u64,
+    /// Period.
+    pub every: Duration,
+    /// When the next one is due.
+    pub next: Instant,
+    /// The serial of the next message, if numbered.
+    pub serial: Option<u16>,
+}
+
+impl State {
+    /// Starts a schedule (replacing any running one); the first message is due at once.
+    pub fn start_schedule(&mut self, sched: Schedule) {
+        self.scheduled = 0;
+        self.schedule = Some(sched);
+    }
+
+    /// Stops the schedule; returns how many messages it injected.
+    pub fn stop_schedule(&mut self) -> u64 {
+        self.schedule = None;
+        self.scheduled
+    }
+
+    /// Injects the scheduled message if it is due at `now` (at most one per call, so a late
+    /// ticker does not burst). A full queue skips that injection (logged).
+    pub fn schedule_tick(&mut self, now: Instant, log: &HexLog) {
+        let Some(sc) = self.schedule.as_mut() else {
+            return;
+        };
+        if now < sc.next {
+            return;
+        }
+        let mut spec = sc.spec.clone();
+        if let Some(v) = sc.serial {
+            let mut d = v.to_be_bytes().to_vec();
+            d.extend(&spec.data);
+            spec.data = d;
+            sc.serial = Some(v.wrapping_add(1));
+        }
+        sc.left -= 1;
+        sc.next += sc.every;
+        if sc.left == 0 {
+            self.schedule = None;
+        }
+        match self.bmc.inject(&spec) {
+            Ok(inj) => {
+                self.scheduled += 1;
+                log.line(format!(
+                    "   scheduled #{} chan {}: {}",
+                    inj.id,
+                    spec.chan,
+                    frame::hex(&inj.body)
+                ));
+                self.send_ctrl(&inj.ctrl, log);
+            }
+            Err(e) => log.line(format!("   scheduled injection skipped: {e}")),
+        }
+    }
+}
+
+/// Runs the injection schedule until shutdown. Runs on its own thread.
+pub fn run_schedules(shared: Arc<Shared>) {
+    while !shared.shutting_down() {
+        shared.lock().schedule_tick(Instant::now(), &shared.log);
+        thread::sleep(Duration::from_millis(2));
+    }
 }
 
 impl State {
@@ -128,6 +209,10 @@ impl Shared {
                 wire: WireStats::default(),
                 qemu_version: None,
                 qemu_caps: None,
+                booting_until: None,
+                in_delay: false,
+                schedule: None,
+                scheduled: 0,
             }),
             shutdown: AtomicBool::new(false),
             log,
@@ -188,7 +273,8 @@ fn handle_conn(stream: TcpStream, shared: &Shared) -> io::Result<()> {
             let _ = old.shutdown(Shutdown::Both);
         }
         st.wire.connections += 1;
-        let codes = st.bmc.on_connect();
+        let mut codes = st.bmc.on_connect();
+        codes.extend(st.bmc.stuck_atn_ctrl());
         st.send_ctrl(&codes, &shared.log);
     }
     let result = read_loop(&stream, shared);
@@ -266,10 +352,17 @@ fn handle_request(shared: &Shared, body: &[u8]) -> bool {
         "<- req seq={seq:02x} netfn={nf:02x} lun={lun} cmd={cmd:02x} data=[{}]",
         frame::hex(data)
     ));
-    let action = {
+    let (action, generation) = {
         let mut st = shared.lock();
         st.wire.requests += 1;
-        st.fault.next_action()
+        let now = Instant::now();
+        if st.booting_until.is_some_and(|t| now < t) {
+            st.wire.ignored += 1;
+            log.line("   BMC booting after a reset: not answered");
+            return true;
+        }
+        st.booting_until = None;
+        (st.fault.next_action(nf, cmd), st.wire.connections)
     };
     let (delay_ms, corruption, force_cc) = match action {
         Action::Ignore => {
@@ -278,6 +371,19 @@ fn handle_request(shared: &Shared, body: &[u8]) -> bool {
             return true;
         }
         Action::Disconnect => return false,
+        Action::Reset(boot_ms) => {
+            let mut st = shared.lock();
+            st.wire.ignored += 1;
+            let codes = st.bmc.bmc_reset();
+            log.line(format!(
+                "   fault: BMC cold reset, request dropped, booting for {boot_ms} ms"
+            ));
+            st.send_ctrl(&codes, log);
+            if boot_ms > 0 {
+                st.booting_until = Some(Instant::now() + Duration::from_millis(boot_ms));
+            }
+            return true;
+        }
         Action::Answer {
             delay_ms,
             corruption,
@@ -286,9 +392,11 @@ fn handle_request(shared: &Shared, body: &[u8]) -> bool {
     };
     if delay_ms > 0 {
         log.line(format!("   fault: answering in {delay_ms} ms"));
+        shared.lock().in_delay = true;
         thread::sleep(Duration::from_millis(delay_ms));
     }
     let mut st = shared.lock();
+    st.in_delay = false;
     let mut reply = st.bmc.handle(nf, lun, cmd, data, Instant::now());
     if let Some(c) = force_cc {
         reply.cc = c;
@@ -314,8 +422,18 @@ fn handle_request(shared: &Shared, body: &[u8]) -> bool {
         reply.cc,
         frame::hex(&reply.data)
     ));
+    if st.wire.connections != generation || st.conn.is_none() {
+        // The link this request came on is gone (hangup during a delay): a response written to
+        // a new connection would reach QEMU as a stray answer.
+        st.wire.ignored += 1;
+        log.line("   the connection it came on is gone: response dropped");
+        return true;
+    }
     if st.send_bytes(&wire, log) {
         st.wire.replies += 1;
+    }
+    if let Some(code) = st.bmc.stuck_atn_ctrl() {
+        st.send_ctrl(&[code], log);
     }
     true
 }

@@ -360,3 +360,83 @@ fn sigterm_exits_cleanly() {
     }
     assert!(!sim.control.exists());
 }
+
+#[test]
+fn bmc_reset_drops_the_request_and_boots() {
+    let sim = Sim::start("bmcreset", &[]);
+    let mut ctl = sim.ctl();
+    let mut q = sim.qemu();
+    let (c, m) = q.request(0x01, 0x06, 0x2e, &[0x0f]);
+    assert_eq!((c, m[3]), (vec![0x05], 0x00));
+    ctl.ok("inject 0 40 30 5");
+    assert_eq!(q.next(2000), Some(Frame::Ctrl(vec![0x02])));
+    ctl.ok("fault reset 300");
+    // The request in flight is dropped; interrupts go off, ATN drops, the queue is lost.
+    q.send(0x02, 0x06, 0x01, &[]);
+    assert_eq!(q.next(1000), Some(Frame::Ctrl(vec![0x06])));
+    assert_eq!(q.next(1000), Some(Frame::Ctrl(vec![0x00])));
+    assert_eq!(
+        q.next(300),
+        None,
+        "no answer to the request cut by the reset"
+    );
+    // Booting: ignored (300 ms from the reset; about 300 ms have passed, so send at once).
+    let stats = ctl.ok("stats");
+    assert!(stats.contains("bmc_resets=1 "), "{stats}");
+    assert!(
+        stats.contains("queued=0 ") && stats.contains("enables=08 "),
+        "{stats}"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    let (_, m) = q.request(0x04, 0x06, 0x01, &[]);
+    assert_eq!(m[3], 0x00, "answers again after booting");
+    assert_eq!(
+        ctl.ok("count 06 01"),
+        "ok 1",
+        "the dropped request was never executed"
+    );
+}
+
+#[test]
+fn stuck_atn_reasserts_after_every_response() {
+    let sim = Sim::start("stuckatn", &[]);
+    let mut ctl = sim.ctl();
+    let mut q = sim.qemu();
+    let _ = q.request(0x01, 0x06, 0x01, &[]);
+    ctl.ok("set stuck_atn on");
+    assert_eq!(
+        q.next(1000),
+        Some(Frame::Ctrl(vec![0x01])),
+        "asserted at once"
+    );
+    let (_, m) = q.request(0x02, 0x06, 0x31, &[]);
+    assert_eq!(m[4], 0x00, "Get Message Flags: nothing pending");
+    assert_eq!(q.next(1000), Some(Frame::Ctrl(vec![0x01])), "re-asserted");
+    ctl.ok("set stuck_atn off");
+    let _ = q.request(0x03, 0x06, 0x01, &[]);
+    assert_eq!(q.next(300), None);
+}
+
+#[test]
+fn hangup_drops_a_delayed_answer_and_qemu_can_come_back() {
+    let sim = Sim::start("hangup", &[]);
+    let mut ctl = sim.ctl();
+    let mut q = sim.qemu();
+    ctl.ok("fault delay 400 count=1");
+    q.send(0x01, 0x06, 0x01, &[]);
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(ctl
+        .cmd("wait idle 50")
+        .last()
+        .unwrap()
+        .starts_with("err timeout"));
+    ctl.ok("hangup");
+    assert_eq!(q.next(300), None, "connection closed");
+    let mut q2 = sim.qemu();
+    ctl.ok("wait idle 2000");
+    // The delayed answer must not reach the new connection.
+    assert_eq!(q2.next(300), None);
+    let (_, m) = q2.request(0x02, 0x06, 0x01, &[]);
+    assert_eq!(m[3], 0x00);
+    assert!(ctl.ok("stats").contains("ignored=1 "));
+}
