@@ -11,7 +11,8 @@
  *                      "done answered=A of N max_ms=M"; exits 1 unless all were answered
  *         pollwait MS  one poll() of up to MS, then "woke revents=0x.. ms=T", receives until
  *                      one fails ("recv ..." lines), one send and a close, each printing its rc
- *                      and errno (for device removal)
+ *                      and errno (for device removal); with LIFE_AFTER_FILE=PATH the
+ *                      receive, send and close wait until PATH exists
  *         waitfile MS PATH   the same without poll(): waits until PATH exists (an idle file)
  *       KIND: si (Get Device ID to the BMC), ipmb (Get Device ID through Send Message on
  *       channel 0 to the simulator's loopback controller 0x40), ipmb-lost (the same to 0x42,
@@ -182,13 +183,24 @@ static int do_send(int argc, char **argv)
 		}
 		printf("woke rc=%d revents=0x%x ms=%ld\n", rc, rc > 0 ? p.revents : 0,
 		       rt_now_ms() - start);
-		/* Whatever is still queued, then the errno of an empty or dead file. */
-		for (int i = 0; i < 8; i++) {
-			rc = rt_recv_full(fd, &rv, IPMICTL_RECEIVE_MSG_TRUNC);
-			if (rc < 0)
-				break;
-			printf("recv rc=0 type=%d msgid=%ld cc=%02x\n", rv.r.recv_type, rv.r.msgid,
-			       rv.r.msg.data_len ? rv.data[0] : 0xff);
+		/*
+		 * Whatever is queued; with LIFE_AFTER_FILE, wait until that file exists (the device
+		 * is gone) and take what came meanwhile; then the errno of an empty or dead file.
+		 */
+		const char *after = getenv("LIFE_AFTER_FILE");
+
+		for (int pass = 0; pass < (after ? 2 : 1); pass++) {
+			if (pass) {
+				for (int i = 0; i < 400 && access(after, F_OK) != 0; i++)
+					rt_sleep_ms(50);
+			}
+			for (int i = 0; i < 8; i++) {
+				rc = rt_recv_full(fd, &rv, IPMICTL_RECEIVE_MSG_TRUNC);
+				if (rc < 0)
+					break;
+				printf("recv rc=0 type=%d msgid=%ld cc=%02x\n", rv.r.recv_type,
+				       rv.r.msgid, rv.r.msg.data_len ? rv.data[0] : 0xff);
+			}
 		}
 		if (rc < 0)
 			printf("recv rc=%d errno=%s\n", rc, rt_errname(errno));

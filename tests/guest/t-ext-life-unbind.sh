@@ -2,10 +2,10 @@
 # The device going away under its users, on the C stack (ipmi_si) and on ripmi in one boot:
 #  - sysfs unbind of the KCS platform device (IPI0001:00) with files open: an idle poller, a
 #    poller whose Get Device ID the BMC holds 3 s, a poller with an IPMB request nobody answers,
-#    and an idle file that is not polling. Pollers must wake, the old files then fail (ENODEV is
-#    what ripmi should say), close works, unbind takes bounded time, and bind brings back a
-#    working /dev/ipmi0. C's behaviour is recorded for comparison only: it is not a reference
-#    here (its pollers are not woken).
+#    and an idle file that is not polling. Pollers must wake, the old files then (once unbind has
+#    returned) fail (ENODEV is what ripmi should say), close works, unbind takes bounded time,
+#    and bind brings back a working /dev/ipmi0. C's behaviour is recorded for comparison only:
+#    it is not a reference here (its pollers are not woken).
 #  - rmmod is refused while a file is open (ripmi; C's ipmi_devintf recorded);
 #  - unload right after load, 10 times (ripmi) and 3 times (C), then a working /dev/ipmi0.
 # Splats fail the VM run (scripts/vm).
@@ -29,12 +29,12 @@ unbind_test() { # stack driver
 	[ -n "$dev" ] || return
 	rm -f /tmp/unbound
 	bmcsim-ctl fault delay 3000 count=1 >/dev/null
-	life-client send si 1 pollwait $POLL_MS >$out/p-inflight.$s 2>&1 &
+	LIFE_AFTER_FILE=/tmp/unbound life-client send si 1 pollwait $POLL_MS >$out/p-inflight.$s 2>&1 &
 	p1=$!
 	sleep 0.3
-	life-client send none 0 pollwait $POLL_MS >$out/p-idle.$s 2>&1 &
+	LIFE_AFTER_FILE=/tmp/unbound life-client send none 0 pollwait $POLL_MS >$out/p-idle.$s 2>&1 &
 	p2=$!
-	life-client send ipmb-lost 1 pollwait $POLL_MS >$out/p-ipmb.$s 2>&1 &
+	LIFE_AFTER_FILE=/tmp/unbound life-client send ipmb-lost 1 pollwait $POLL_MS >$out/p-ipmb.$s 2>&1 &
 	p3=$!
 	life-client send none 0 waitfile 0 /tmp/unbound >$out/p-file.$s 2>&1 &
 	p4=$!
