@@ -186,6 +186,17 @@ unsafe fn acpi_ift(dev: *mut bindings::device) -> Result<Option<u64>> {
 /// The register spacing of a KCS described by one resource (C `DEFAULT_REGSPACING`).
 const DEFAULT_REGSPACING: u32 = 1;
 
+/// The register spacing of a KCS whose first I/O resource starts at `start`, given where its
+/// second resource starts, if it has one (C `ipmi_get_info_from_resources()`): one resource
+/// means the registers are adjacent (spacing 1, whatever the resource's size); a second one
+/// above the first gives the spacing.
+fn regspacing(start: u64, second: Option<u64>) -> Result<u32> {
+    match second {
+        Some(s) if s > start => u32::try_from(s - start).map_err(|_| EINVAL),
+        _ => Ok(DEFAULT_REGSPACING),
+    }
+}
+
 /// Probes one platform device.
 ///
 /// # Safety
@@ -226,13 +237,8 @@ unsafe fn probe(pdev: *mut bindings::platform_device) -> Result<KBox<KcsDevice>>
     let start = unsafe { (*io).start };
     // SAFETY: As above.
     let io2 = unsafe { bindings::platform_get_resource(pdev, bindings::IORESOURCE_IO, 1) };
-    // As C `ipmi_get_info_from_resources()`: one resource means the registers are adjacent
-    // (spacing 1, whatever its size); a second one above the first gives the spacing.
     // SAFETY: `io2`, when not null, is a valid resource of `pdev`.
-    let spacing = match unsafe { io2.as_ref() } {
-        Some(r) if r.start > start => u32::try_from(r.start - start).map_err(|_| EINVAL)?,
-        _ => DEFAULT_REGSPACING,
-    };
+    let spacing = regspacing(start, unsafe { io2.as_ref() }.map(|r| r.start))?;
     // SAFETY: `pdev` is valid (caller).
     let irq = unsafe { bindings::platform_get_irq_optional(pdev, 0) };
     let cfg = config(
@@ -291,4 +297,26 @@ unsafe extern "C" fn remove_trampoline(pdev: *mut bindings::platform_device) {
     // SAFETY: `pdev` is valid (caller).
     unsafe { (*pdev).dev.driver_data = core::ptr::null_mut() };
     drop(kdev);
+}
+
+#[kernel::prelude::kunit_tests(ripmi_platform)]
+mod tests {
+    use super::*;
+
+    /// One resource: spacing 1 whatever its size (ripmi used to take `end - start`, so a
+    /// 0xca2-0xca5 resource put the status register at 0xca5 instead of 0xca3).
+    #[test]
+    fn one_resource_means_spacing_1() -> Result {
+        assert_eq!(regspacing(0xca2, None)?, 1);
+        Ok(())
+    }
+
+    /// Two resources: the distance between their starts; one below the first is ignored.
+    #[test]
+    fn second_resource_gives_the_spacing() -> Result {
+        assert_eq!(regspacing(0xca2, Some(0xca6))?, 4);
+        assert_eq!(regspacing(0xca2, Some(0xca0))?, 1);
+        assert_eq!(regspacing(0, Some(1 << 40)), Err(EINVAL));
+        Ok(())
+    }
 }
