@@ -1,8 +1,10 @@
 /*
  * pm-load: keeps requests in flight on /dev/ipmi0 and receives injected commands, across
  * system suspends, and checks that nothing is lost or doubled.
- * usage: pm-load OUTSTANDING STOPFILE
- *  - keeps OUTSTANDING Get Device ID requests (each with its own msgid) in flight;
+ * usage: pm-load OUTSTANDING STOPFILE [NETFN CMD]
+ *  - keeps OUTSTANDING requests (each with its own msgid) in flight: Get Device ID, or NETFN/CMD
+ *    (hex, no data), so the BMC's per-command counter (bmcsim "count NETFN CMD") tells how often
+ *    it executed them (t-ext-fault-pm);
  *  - registers for netfn 0x30 cmd 0x05 on channel 0 and counts each command by its 16-bit serial
  *    (the two data bytes);
  *  - when STOPFILE exists it stops sending, waits for the outstanding answers, reads the number
@@ -28,6 +30,7 @@ static int fd;
 static unsigned char inflight[MAXREQ];
 static unsigned char seen[MAXSER];
 static long sent, answers, bad_cc, dups, unknown, cmds, cmd_dup;
+static unsigned char req_netfn = 6, req_cmd = 1;
 
 static double now(void)
 {
@@ -44,7 +47,7 @@ static int send_one(long id)
 	inflight[id % MAXREQ] = 1;
 	struct ipmi_req req = { .addr = (unsigned char *)&si, .addr_len = sizeof(si),
 				.msgid = id % MAXREQ,
-				.msg = { .netfn = 6, .cmd = 1, .data_len = 0 } };
+				.msg = { .netfn = req_netfn, .cmd = req_cmd, .data_len = 0 } };
 	if (ioctl(fd, IPMICTL_SEND_COMMAND, &req) < 0) {
 		perror("send");
 		return -1;
@@ -95,9 +98,13 @@ static int recv_one(int ms)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: pm-load OUTSTANDING STOPFILE\n");
+	if (argc != 3 && argc != 5) {
+		fprintf(stderr, "usage: pm-load OUTSTANDING STOPFILE [NETFN CMD]\n");
 		return 2;
+	}
+	if (argc == 5) {
+		req_netfn = strtoul(argv[3], NULL, 16);
+		req_cmd = strtoul(argv[4], NULL, 16);
 	}
 	int outstanding = atoi(argv[1]);
 	fd = open("/dev/ipmi0", O_RDWR);

@@ -114,7 +114,7 @@ bmcsim-ctl flush >/dev/null
 e0=$(executed)
 s0=$(sed -n 's/^suspend //p' $D/pm)
 rm -f $out/stop
-fault-load 3 $out/stop 00 01 >$out/load.out 2>&1 &
+pm-load 3 $out/stop 00 01 >$out/load.out 2>&1 &
 loader=$!
 sleep 1
 # The simulator injects the numbered commands on its own timer: the guest's serial line to
