@@ -43,7 +43,8 @@ use crate::message::{
     IPMI_CHANNEL_MEDIUM_IPMB, IPMI_INVALID_CMD_COMPLETION_CODE, IPMI_MAX_MSG_LENGTH,
     IPMI_NETFN_APP_REQUEST, IPMI_RESPONSE_RECV_TYPE, IPMI_TIMEOUT_COMPLETION_CODE,
 };
-use crate::pm::{PmState, PmStats, RawDev, QUIESCE_TIMEOUT_MS};
+use crate::pm::RawDev;
+use crate::pm_state::{PmState, PmStats, QUIESCE_TIMEOUT_MS};
 use crate::seq::{Expired, Maintenance, SeqKey, SeqTable, IPMI_TIMEOUT_MS};
 use crate::si::{Next, Si, SiOutput};
 use crate::timer::{usecs_to_jiffies, Timer};

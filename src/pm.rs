@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Power management: the `dev_pm_ops` of the platform driver, runtime PM of the bound device,
-//! and the state the message handler keeps for both.
+//! Power management: the `dev_pm_ops` of the platform driver and runtime PM of the bound device
+//! (the state the message handler keeps for both is in `src/pm_state.rs`).
 //!
 //! The C IPMI stack has no PM code. The kernel crate has no `dev_pm_ops` and no runtime-PM API,
 //! so the ops table and the runtime-PM calls go through bindings here, as thin trampolines that
@@ -20,10 +20,6 @@ pub(crate) const DPM_FLAG_SMART_PREPARE: u32 = 1 << 1;
 
 /// Idle time before the device runtime-suspends, in ms.
 pub(crate) const AUTOSUSPEND_MS: i32 = 200;
-/// How long a system suspend waits for the transaction in flight before it aborts it (and
-/// retries it after resume), in ms. Longer than any healthy KCS transaction; QEMU itself answers
-/// 0xC3 for a silent BMC after 4 s, so a silent BMC is aborted.
-pub(crate) const QUIESCE_TIMEOUT_MS: u32 = 2000;
 
 /// The bound device, as runtime PM needs it.
 ///
@@ -90,80 +86,6 @@ impl RawDev {
         let Some(dev) = self.get() else { return 0 };
         // SAFETY: `dev` is bound (type invariants).
         unsafe { core::ptr::read_volatile(&raw const (*dev).power.driver_flags) }
-    }
-}
-
-/// How often each callback ran, and how the last system suspend went.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct PmStats {
-    pub(crate) prepare: u64,
-    /// `prepare` returned 1 (direct-complete allowed).
-    pub(crate) prepare_positive: u64,
-    pub(crate) suspend: u64,
-    pub(crate) resume: u64,
-    pub(crate) freeze: u64,
-    pub(crate) thaw: u64,
-    pub(crate) poweroff: u64,
-    pub(crate) restore: u64,
-    pub(crate) complete: u64,
-    /// `complete` saw `power.direct_complete` set: suspend and resume were skipped.
-    pub(crate) direct_complete: u64,
-    pub(crate) last_direct_complete: bool,
-    pub(crate) runtime_suspend: u64,
-    /// `runtime_suspend` refused with `EBUSY` because work was pending.
-    pub(crate) runtime_suspend_busy: u64,
-    pub(crate) runtime_resume: u64,
-    /// Transactions aborted by a system suspend and queued again.
-    pub(crate) failed_at_suspend: u64,
-    /// Attention seen by the runtime-suspended watch, which then asked for a resume.
-    pub(crate) watch_wakeups: u64,
-}
-
-/// The PM state of an interface, kept under [`crate::handler::Interface`]'s lock.
-pub(crate) struct PmState {
-    pub(crate) dev: RawDev,
-    /// Runtime-suspended: no transactions; only the attention watch reads the status register.
-    pub(crate) rpm_suspended: bool,
-    /// A system suspend is waiting for the transaction in flight: no new one starts.
-    pub(crate) quiescing: bool,
-    /// System-suspended: no I/O, timers and IRQ off, until resume.
-    pub(crate) sys_suspended: bool,
-    /// Between prepare and complete: the attention watch does not re-arm itself.
-    pub(crate) in_system_pm: bool,
-    /// Period of the attention watch while runtime-suspended, in µs.
-    pub(crate) watch_us: u32,
-    pub(crate) stats: PmStats,
-}
-
-impl PmState {
-    /// The state of a running interface with no device attached yet.
-    pub(crate) const fn new() -> Self {
-        PmState {
-            dev: RawDev::NONE,
-            rpm_suspended: false,
-            quiescing: false,
-            sys_suspended: false,
-            in_system_pm: false,
-            watch_us: 250_000,
-            stats: PmStats {
-                prepare: 0,
-                prepare_positive: 0,
-                suspend: 0,
-                resume: 0,
-                freeze: 0,
-                thaw: 0,
-                poweroff: 0,
-                restore: 0,
-                complete: 0,
-                direct_complete: 0,
-                last_direct_complete: false,
-                runtime_suspend: 0,
-                runtime_suspend_busy: 0,
-                runtime_resume: 0,
-                failed_at_suspend: 0,
-                watch_wakeups: 0,
-            },
-        }
     }
 }
 

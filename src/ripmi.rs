@@ -34,6 +34,7 @@ mod kcs;
 mod message;
 mod platform;
 mod pm;
+mod pm_state;
 mod rcu;
 mod rcvr_table;
 mod receivers;

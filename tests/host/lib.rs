@@ -43,6 +43,8 @@ pub mod kcs {
 /// Host double of `src/pm.rs`.
 #[path = "doubles/pm.rs"]
 pub mod pm;
+#[path = "../../src/pm_state.rs"]
+pub mod pm_state;
 /// Host double of `src/timer.rs`.
 #[path = "doubles/timer.rs"]
 pub mod timer;
