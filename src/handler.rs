@@ -441,16 +441,12 @@ impl<R: Regs, C: Clock> Interface<R, C> {
     pub(crate) fn shutdown(&self) {
         {
             let mut guard = self.inner.lock();
-            let IfaceInner { si, h, regs } = &mut *guard;
+            let IfaceInner { si, h, .. } = &mut *guard;
             h.stopping = true;
-            h.replies = 0;
-            if !h.shutting_down && h.started && !h.pm.sys_suspended {
-                si.set_irq_enabled(false);
-                let next = h.run_si(si, regs, &self.clock, &self.rcvrs);
-                self.after_event(si, h, regs, next);
-            }
+            si.set_irq_enabled(false);
         }
-        // Drive the interface from here until it is idle (the timers may also run meanwhile).
+        // Drive the interface from here until it is idle, the enables written (the timers and
+        // the IRQ may also run meanwhile).
         let mut waited = 0;
         while waited < SHUTDOWN_WAIT_MS {
             {

@@ -184,15 +184,7 @@ impl User {
             was_empty
         };
         if was_empty {
-            self.wait.notify_all();
-            // SAFETY: `fasync` is a valid (possibly null) fasync list head, see the invariants.
-            unsafe {
-                bindings::kill_fasync(
-                    self.fasync.get(),
-                    bindings::SIGIO as i32,
-                    bindings::POLL_IN as i32,
-                )
-            };
+            self.wake(bindings::POLL_IN);
         }
     }
 
@@ -236,15 +228,14 @@ impl User {
     /// the hang-up instead of waiting for messages that will never come.
     pub(crate) fn disconnect(&self) {
         self.gone.store(true, Ordering::Release);
+        self.wake(bindings::POLL_HUP);
+    }
+
+    /// Wakes the pollers and sends SIGIO with `band` (`POLL_IN`, `POLL_HUP`) to fasync owners.
+    fn wake(&self, band: u32) {
         self.wait.notify_all();
         // SAFETY: `fasync` is a valid (possibly null) fasync list head, see the invariants.
-        unsafe {
-            bindings::kill_fasync(
-                self.fasync.get(),
-                bindings::SIGIO as i32,
-                bindings::POLL_HUP as i32,
-            )
-        };
+        unsafe { bindings::kill_fasync(self.fasync.get(), bindings::SIGIO as i32, band as i32) };
     }
 
     /// Whether the interface went away ([`User::disconnect`]).
