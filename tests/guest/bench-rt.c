@@ -2,17 +2,21 @@
 /*
  * bench-rt: Get Device ID round-trip benchmark for /dev/ipmiN (a measurement, not a test).
  *
- * usage: bench-rt DEVICE ITERATIONS WARMUP [LABEL]
+ * usage: bench-rt DEVICE ITERATIONS WARMUP [LABEL [MAX_SECONDS]]
  *
  * Each round trip is SEND_COMMAND (App 0x06/0x01 to the system interface), poll() for POLLIN,
  * RECEIVE_MSG_TRUNC: what ipmitool does per request. WARMUP round trips run first and are not
- * measured. Prints exactly one line:
+ * measured. With MAX_SECONDS > 0 the warm-up and the measured run each stop after that many
+ * seconds even if they have not reached their count (for slow, polled stacks); n then says how
+ * many were measured. Prints exactly one line:
  *   BENCH-RT ok label=L dev=D n=N rate=R p50_us=A p99_us=B mean_us=M cpu_us_per_rt=C
- *            cpus=K wall_s=W
+ *            cpus=K wall_s=W cpu_pct=P wake_s=I loc_s=T tmr_s=S ctxt_s=X
  * where rate is round trips per second over the measured run, p50/p99 are per-round-trip
  * latencies, and cpu_us_per_rt is the guest's busy CPU time (all CPUs, from /proc/stat:
  * busy = total - idle - iowait, guest/guest_nice excluded as they are already in user/nice)
- * over the run, divided by N. On any failure it prints
+ * over the run, divided by N. cpu_pct .. ctxt_s are the whole guest's counters over the run
+ * (bench-stat.h): busy CPU in % of all CPUs, interrupts (wake-ups), local timer interrupts,
+ * timer softirqs and context switches per second. On any failure it prints
  *   BENCH-RT error label=L dev=D what=WORD: detail
  * and exits 1; scripts/bench recognises both forms.
  */
@@ -28,6 +32,8 @@
 #include <unistd.h>
 #include <linux/ipmi.h>
 
+#include "bench-stat.h"
+
 static const char *label = "-", *dev;
 
 static void die(const char *what, const char *fmt, ...)
@@ -42,44 +48,6 @@ static void die(const char *what, const char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 	exit(1);
-}
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-/* Busy and total jiffies over all CPUs (the "cpu" line of /proc/stat). */
-static int read_stat(unsigned long long *busy, int *ncpu)
-{
-	unsigned long long v[10] = { 0 }, total = 0;
-	char line[512];
-	FILE *f = fopen("/proc/stat", "r");
-	int n, i, cpus = 0;
-
-	if (!f)
-		return -1;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return -1;
-	}
-	n = sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-		   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "cpu", 3) && line[3] >= '0' && line[3] <= '9')
-			cpus++;
-	fclose(f);
-	if (n < 5)
-		return -1;
-	/* user nice system idle iowait irq softirq steal (guest, guest_nice are in user/nice) */
-	for (i = 0; i < 8 && i < n; i++)
-		total += v[i];
-	*busy = total - v[3] - v[4];
-	*ncpu = cpus;
-	return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -127,50 +95,65 @@ static void round_trip(int fd, long id)
 
 int main(int argc, char **argv)
 {
-	unsigned long long busy0, busy1;
-	double *lat, t0, t1, sum = 0;
+	struct bench_snap s0, s1;
+	const char *why;
+	double *lat, t0, t1, sum = 0, max_us = 0;
 	long n, warm, i;
-	int fd, cpus;
+	int fd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc < 4 || argc > 5) {
-		fprintf(stderr, "usage: bench-rt DEVICE ITERATIONS WARMUP [LABEL]\n");
+	if (argc < 4 || argc > 6) {
+		fprintf(stderr, "usage: bench-rt DEVICE ITERATIONS WARMUP [LABEL [MAX_SECONDS]]\n");
 		return 2;
 	}
 	dev = argv[1];
 	n = atol(argv[2]);
 	warm = atol(argv[3]);
-	if (argc == 5)
+	if (argc >= 5)
 		label = argv[4];
-	if (n < 1 || warm < 0)
-		die("usage", "ITERATIONS must be >= 1 and WARMUP >= 0");
+	if (argc == 6)
+		max_us = atof(argv[5]) * 1e6;
+	if (n < 1 || warm < 0 || max_us < 0)
+		die("usage", "ITERATIONS must be >= 1, WARMUP and MAX_SECONDS >= 0");
 	lat = calloc(n, sizeof(*lat));
 	if (!lat)
 		die("alloc", "out of memory");
 	fd = open(dev, O_RDWR);
 	if (fd < 0)
 		die("open", "%s", strerror(errno));
-	for (i = 0; i < warm; i++)
+	t0 = bench_now_us();
+	for (i = 0; i < warm; i++) {
 		round_trip(fd, i);
-	if (read_stat(&busy0, &cpus))
-		die("proc-stat", "cannot read /proc/stat");
-	t0 = now_us();
+		if (max_us && bench_now_us() - t0 > max_us)
+			break;
+	}
+	warm = i;
+	if (bench_snap(&s0, &why))
+		die("proc", "%s", why);
+	t0 = s0.t_us;
 	for (i = 0; i < n; i++) {
-		double s = now_us();
+		double s = bench_now_us();
 
 		round_trip(fd, warm + i);
-		lat[i] = now_us() - s;
+		lat[i] = bench_now_us() - s;
 		sum += lat[i];
+		if (max_us && lat[i] + s - t0 > max_us) {
+			i++;
+			break;
+		}
 	}
-	t1 = now_us();
-	if (read_stat(&busy1, &cpus))
-		die("proc-stat", "cannot read /proc/stat");
+	n = i;
+	if (bench_snap(&s1, &why))
+		die("proc", "%s", why);
+	t1 = s1.t_us;
 	close(fd);
 	qsort(lat, n, sizeof(*lat), cmp_double);
 	printf("BENCH-RT ok label=%s dev=%s n=%ld rate=%.1f p50_us=%.1f p99_us=%.1f mean_us=%.1f "
-	       "cpu_us_per_rt=%.2f cpus=%d wall_s=%.3f\n",
+	       "cpu_us_per_rt=%.2f cpus=%d wall_s=%.3f",
 	       label, dev, n, n / ((t1 - t0) / 1e6), lat[(n - 1) / 2], lat[(long)((n - 1) * 0.99)],
-	       sum / n, (double)(busy1 - busy0) * (1e6 / sysconf(_SC_CLK_TCK)) / n, cpus,
+	       sum / n, (double)(s1.busy - s0.busy) * (1e6 / sysconf(_SC_CLK_TCK)) / n, s1.cpus,
 	       (t1 - t0) / 1e6);
+	bench_print_delta(&s0, &s1);
+	printf("\n");
 	return 0;
 }
