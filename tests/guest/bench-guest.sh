@@ -72,8 +72,9 @@ load() {
 	wait_dev
 	if [ "$1" = c ] && [ -z "$seen_kipmid" ]; then
 		seen_kipmid=1
-		if ps | grep -q '[k]ipmi[0-9]'; then
-			echo "BENCH-NOTE the C stack runs its kipmid thread ($(ps | grep -o '[k]ipmi[0-9]*' | head -n1))"
+		k=$(cat /proc/[0-9]*/comm 2>/dev/null | grep '^kipmi[0-9]' | head -n1)
+		if [ -n "$k" ]; then
+			echo "BENCH-NOTE the C stack runs its kipmid thread ($k)"
 		else
 			echo "BENCH-NOTE the C stack runs no kipmid thread (interrupt-driven)"
 		fi
