@@ -46,7 +46,7 @@ done
 dev=${IPMI_DEV:-/dev/ipmi0}
 [ -f /ripmi/config ] && . /ripmi/config
 cache=/tmp/freeipmi-cache
-seen_kipmid=
+seen_kipmid= seen_ripmi=
 
 stop_all() {
 	grep -q '^ripmi ' /proc/modules && unload-ripmi
@@ -70,6 +70,11 @@ load() {
 		return 1
 	}
 	wait_dev
+	if [ "$1" = ripmi ] && [ -z "$seen_ripmi" ]; then
+		seen_ripmi=1
+		k=$(dmesg | grep -a 'ripmi: /dev/ipmi[0-9]* ready' | tail -n1 | sed 's/^\[[ 0-9.]*\] //')
+		[ -z "$k" ] || echo "BENCH-NOTE $k"
+	fi
 	if [ "$1" = c ] && [ -z "$seen_kipmid" ]; then
 		seen_kipmid=1
 		k=$(cat /proc/[0-9]*/comm 2>/dev/null | grep '^kipmi[0-9]' | head -n1)
