@@ -67,9 +67,14 @@ const IPMI_ERR_UNSPECIFIED: u8 = 0xff;
 const IPMI_GET_CHANNEL_INFO_CMD: u8 = 0x42;
 /// `max_events_in_queue`: events kept while no user takes them.
 const MAX_EVENTS_IN_QUEUE: usize = 25;
-/// How often the interface is polled for attention when it has no IRQ, in µs. C busy-polls in
-/// `kipmid`; ripmi polls from a timer instead (see `Documentation/admin-guide.rst`).
+/// How often an idle interface without an IRQ is polled for attention while a user watches for
+/// events or commands, in µs. C's idle `kipmid` then sleeps 100 jiffies between looks; ripmi
+/// polls from a timer (see `Documentation/admin-guide.rst`).
 const IDLE_POLL_USEC: u32 = 100_000;
+/// The same while nobody watches, in µs (and the least period of the runtime-suspended watch
+/// then). C does not look at all then; ripmi looks once a second, so that a command nobody
+/// registered for still gets its 0xC1 answer and the BMC's queue drains.
+const IDLE_POLL_UNWATCHED_USEC: u32 = 1_000_000;
 /// Messages that can wait for the interface before `SEND_COMMAND` allocates more room.
 const OUTQ_RESERVE: usize = 64;
 /// Incoming commands held back, interface-wide, for users whose queue is full (see
@@ -546,8 +551,10 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         };
         let rearm = paced.or(si.timer_rearm_us(next)).or(if self.has_irq {
             None
-        } else {
+        } else if h.watched() {
             Some(IDLE_POLL_USEC)
+        } else {
+            Some(IDLE_POLL_UNWATCHED_USEC)
         });
         if let Some(us) = rearm {
             self.arm_si_timer(h, now, us);
@@ -1057,6 +1064,24 @@ impl HandlerState {
         si.event(regs, elapsed, &mut |o| self.on_output(o, rcvrs))
     }
 
+    /// Whether a user watches for what the BMC may flag unasked: events, or commands it
+    /// registered for (C `need_watch`). Idle interfaces look for attention more often then.
+    fn watched(&self) -> bool {
+        self.users.iter().any(|u| {
+            u.gets_events || u.user.registrations.load(core::sync::atomic::Ordering::Relaxed) > 0
+        })
+    }
+
+    /// The period of the runtime-suspended attention watch, in µs (`rpm_watch_ms`, or once a
+    /// second while nobody watches).
+    fn pm_watch_us(&self) -> u32 {
+        if self.watched() {
+            self.pm.watch_us
+        } else {
+            self.pm.watch_us.max(IDLE_POLL_UNWATCHED_USEC)
+        }
+    }
+
     /// Whether the one-second tick has work (C `need_timer` in `ipmi_timeout_handler()`).
     fn needs_tick(&self) -> bool {
         self.seq.in_use() > 0 || self.maint.is_active() || self.users.iter().any(|u| u.gets_events)
@@ -1409,7 +1434,8 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         // Between prepare and complete nothing should run across the system sleep; complete
         // restarts the watch.
         if !h.pm.in_system_pm {
-            self.arm_si_timer(h, self.clock.now_us(), h.pm.watch_us);
+            let us = h.pm_watch_us();
+            self.arm_si_timer(h, self.clock.now_us(), us);
         }
     }
 
@@ -1428,7 +1454,8 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         h.pm.rpm_suspended = true;
         h.pm.stats.runtime_suspend += 1;
         let now = self.clock.now_us();
-        self.arm_si_timer(h, now, h.pm.watch_us);
+        let us = h.pm_watch_us();
+        self.arm_si_timer(h, now, us);
         Ok(())
     }
 
