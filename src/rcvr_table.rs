@@ -108,6 +108,22 @@ impl RcvrTable {
     ///
     /// Takes only the RCU read lock; callable from any context.
     pub(crate) fn find(&self, netfn: u8, cmd: u8, chan: u8) -> Option<Arc<User>> {
+        // The slot holds its owners until a grace period after it is replaced, so the clone
+        // taken under the read lock keeps the user alive after it.
+        self.find_with(netfn, cmd, chan, Arc::clone)
+    }
+
+    /// Calls `f` on the owner of (`netfn`, `cmd`) on channel `chan`, under the RCU read lock,
+    /// without taking a reference on it: [`RcvrTable::find`] without the refcount.
+    ///
+    /// `f` runs under the RCU read lock, so it must not sleep.
+    pub(crate) fn find_with<R>(
+        &self,
+        netfn: u8,
+        cmd: u8,
+        chan: u8,
+        f: impl FnOnce(&Arc<User>) -> R,
+    ) -> Option<R> {
         let guard = rcu::read_lock();
         let cmds = self.netfns.get(usize::from(netfn))?.as_ref()?;
         let slot = cmds.get(usize::from(cmd))?.read(&guard)?;
@@ -115,9 +131,7 @@ impl RcvrTable {
         if i == NO_RCVR {
             return None;
         }
-        // The slot holds its owners until a grace period after it is replaced, so the clone
-        // taken under the guard keeps the user alive after it.
-        slot.rcvrs.get(usize::from(i)).map(|r| r.owner.clone())
+        slot.rcvrs.get(usize::from(i)).map(|r| f(&r.owner))
     }
 
     /// How many registrations the table holds.
