@@ -10,10 +10,18 @@
 //! `slot_*` functions of [`crate::receivers`]; this file only stores their results:
 //!
 //! ```text
-//! netfns[256]: SetOnce<cmds>          allocated on the first registration of a netfn, kept
-//!   cmds[256]: RcuBox<Slot>           one per (netfn, cmd) with registrations, else null
+//! netfns[256]: RcuBox<Cmds>           inline; set on the first registration of a netfn, then
+//!                                     never replaced (freed with the table)
+//!   Cmds = [RcuBox<Slot>; 256]        one per (netfn, cmd) with registrations, else null
 //!     Slot { by_chan[16], rcvrs }     immutable once published; replaced as a whole
 //! ```
+//!
+//! A lookup is three loads: `netfns[netfn]`, `cmds[cmd]` and `by_chan[chan]`, which is the
+//! owner itself (a second reference to it, not an index into `rcvrs`). The top level is inline
+//! and the arrays have 256 entries, so the `u8` indices need no bounds checks; every level is a
+//! `core` atomic pointer load, inlined (the kernel's `SetOnce` reads its state through a C
+//! helper); and [`RcvrTable::find`] is inlined into its caller. With those three costs back, a
+//! lookup took twice as long (see "Benchmark" in `Documentation/receivers.rst`).
 //!
 //! A registration only ever involves its own (netfn, cmd), so a writer copies that one slot,
 //! applies the rule to the copy, and publishes it (read-copy-update). The old slot, and the
@@ -21,14 +29,19 @@
 //!
 //! # Invariants
 //!
+//! - An entry of `netfns` goes from null to a command array once, under the writer mutex, and
+//!   is never replaced or cleared while the table lives.
 //! - A published slot is never modified, and has at least one registration.
 //! - In a slot, `rcvrs` holds non-empty, pairwise disjoint channel masks (so at most
-//!   [`SLOT_MAX`]) and `by_chan == slot_index(rcvrs)`.
+//!   [`SLOT_MAX`]), and `by_chan[c]` is the owner of `rcvrs[slot_index(rcvrs)[c]]` (`None` for
+//!   [`NO_RCVR`]).
 //!
 //! # Locking
 //!
 //! Readers ([`RcvrTable::find`]): `rcu::read_lock()` only. Writers: [`RcvrTable::writer`], a
 //! mutex taken in process context, never under `Interface::inner` (which readers may hold).
+//! Writers reach a command array under the RCU read lock too (the lock is what lets them follow
+//! the pointer), but allocate, and wait for grace periods, outside it.
 
 use core::sync::atomic::Ordering;
 
@@ -36,11 +49,11 @@ use kernel::{
     alloc::Flags,
     new_mutex,
     prelude::*,
-    sync::{rcu, Arc, Mutex, SetOnce},
+    sync::{rcu, Arc, Mutex},
 };
 
 use crate::handler::to_error;
-use crate::rcu::{Garbage, RcuBox};
+use crate::rcu::{Garbage, RcuBox, Retired};
 use crate::receivers::{
     slot_index, slot_register, slot_unregister, SlotRcvr, IPMI_NUM_CHANNELS, NO_RCVR, SLOT_MAX,
 };
@@ -56,14 +69,31 @@ const GARBAGE_MAX: usize = 64;
 
 /// The registrations of one (netfn, cmd).
 struct Slot {
-    /// The index in `rcvrs` of the owner of each channel 0..15, or [`NO_RCVR`].
-    by_chan: [u8; IPMI_NUM_CHANNELS as usize],
+    /// The owner of each channel 0..15, or `None`: C `find_cmd_rcvr()`'s answer for this
+    /// (netfn, cmd), precomputed. A second reference to the user of the owning entry of `rcvrs`.
+    by_chan: [Option<Arc<User>>; IPMI_NUM_CHANNELS as usize],
     /// The registrations, with their masks as given.
     rcvrs: KVec<SlotRcvr<Arc<User>>>,
 }
 
+impl Slot {
+    /// The slot of `rcvrs`, with its channel index.
+    fn new(rcvrs: KVec<SlotRcvr<Arc<User>>>) -> Self {
+        let index = slot_index(&rcvrs);
+        // INVARIANT: `by_chan[c]` is the owner of `rcvrs[index[c]]`, or `None` for `NO_RCVR`.
+        let by_chan = core::array::from_fn(|c| match index[c] {
+            NO_RCVR => None,
+            i => rcvrs.get(usize::from(i)).map(|r| r.owner.clone()),
+        });
+        Slot { by_chan, rcvrs }
+    }
+}
+
 /// The slots of one network function, indexed by command.
-type Cmds = KVec<RcuBox<Slot>>;
+type Cmds = [RcuBox<Slot>; NUM_CMDS];
+
+/// The registrations of one slot, as a writer copies them to apply a rule.
+type Rcvrs = KVec<SlotRcvr<Arc<User>>>;
 
 /// What the writer mutex protects.
 pub(crate) struct Writer {
@@ -76,24 +106,18 @@ pub(crate) struct Writer {
 /// The receiver table.
 #[pin_data]
 pub(crate) struct RcvrTable {
-    /// One entry per network function; see the module documentation.
-    netfns: KVec<SetOnce<Cmds>>,
+    /// The command array of each network function; see the module documentation.
+    netfns: [RcuBox<Cmds>; NUM_NETFNS],
     /// Serialises writers; see the module documentation.
     #[pin]
     writer: Mutex<Writer>,
 }
 
 impl RcvrTable {
-    /// An empty table (4 KiB: the top-level array).
+    /// An empty table (2 KiB: the top-level array, initialised in place).
     pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
-        let mut netfns = KVec::with_capacity(NUM_NETFNS, GFP_KERNEL)?;
-        for _ in 0..NUM_NETFNS {
-            netfns
-                .push_within_capacity(SetOnce::new())
-                .map_err(|_| ENOMEM)?;
-        }
         Ok(try_pin_init!(RcvrTable {
-            netfns,
+            netfns <- pin_init::init_array_from_fn(|_| RcuBox::null()),
             writer <- new_mutex!(
                 Writer {
                     garbage: Garbage::new(),
@@ -107,17 +131,30 @@ impl RcvrTable {
     /// The owner of (`netfn`, `cmd`) on channel `chan` (C `find_cmd_rcvr()`), in O(1).
     ///
     /// Takes only the RCU read lock; callable from any context.
+    #[inline]
     pub(crate) fn find(&self, netfn: u8, cmd: u8, chan: u8) -> Option<Arc<User>> {
-        let guard = rcu::read_lock();
-        let cmds = self.netfns.get(usize::from(netfn))?.as_ref()?;
-        let slot = cmds.get(usize::from(cmd))?.read(&guard)?;
-        let i = *slot.by_chan.get(usize::from(chan))?;
-        if i == NO_RCVR {
-            return None;
-        }
         // The slot holds its owners until a grace period after it is replaced, so the clone
-        // taken under the guard keeps the user alive after it.
-        slot.rcvrs.get(usize::from(i)).map(|r| r.owner.clone())
+        // taken under the read lock keeps the user alive after it.
+        self.find_with(netfn, cmd, chan, Arc::clone)
+    }
+
+    /// Calls `f` on the owner of (`netfn`, `cmd`) on channel `chan`, under the RCU read lock,
+    /// without taking a reference on it: [`RcvrTable::find`] without the refcount.
+    ///
+    /// `f` runs under the RCU read lock, so it must not sleep.
+    #[inline]
+    pub(crate) fn find_with<R>(
+        &self,
+        netfn: u8,
+        cmd: u8,
+        chan: u8,
+        f: impl FnOnce(&Arc<User>) -> R,
+    ) -> Option<R> {
+        let guard = rcu::read_lock();
+        // `u8` indices into arrays of 256: no bounds checks.
+        let cmds = self.netfns[usize::from(netfn)].read(&guard)?;
+        let slot = cmds[usize::from(cmd)].read(&guard)?;
+        slot.by_chan.get(usize::from(chan))?.as_ref().map(f)
     }
 
     /// How many registrations the table holds.
@@ -125,40 +162,48 @@ impl RcvrTable {
         self.writer.lock().count
     }
 
-    /// The slot of (`netfn`, `cmd`), allocating its network function's array if `alloc`.
-    fn slot(&self, netfn: u8, cmd: u8, alloc: bool) -> Result<Option<&RcuBox<Slot>>> {
-        let Some(entry) = self.netfns.get(usize::from(netfn)) else {
-            return Ok(None);
-        };
-        if entry.as_ref().is_none() {
-            if !alloc {
-                return Ok(None);
-            }
-            let mut cmds = KVec::with_capacity(NUM_CMDS, GFP_KERNEL)?;
-            for _ in 0..NUM_CMDS {
-                cmds.push_within_capacity(RcuBox::null())
-                    .map_err(|_| ENOMEM)?;
-            }
-            // Only writers populate, under the writer mutex, so this cannot lose a race; if it
-            // did, the other array is as good and ours is dropped.
-            let _ = entry.populate(cmds);
+    /// Gives `netfn` its command array if it has none yet.
+    ///
+    /// Called with the writer mutex held, which is what makes the check and the set one step.
+    fn alloc_netfn(&self, _w: &mut Writer, netfn: u8) -> Result {
+        let entry = &self.netfns[usize::from(netfn)];
+        if entry.read(&rcu::read_lock()).is_some() {
+            return Ok(());
         }
-        Ok(entry.as_ref().and_then(|cmds| cmds.get(usize::from(cmd))))
+        let cmds = KBox::init(pin_init::init_array_from_fn(|_| RcuBox::null()), GFP_KERNEL)?;
+        // INVARIANT: the entry was null and only writers set it, under the writer mutex, so
+        // nothing is replaced (a `Retired` here would be freed after a grace period anyway).
+        drop(entry.replace(Some(cmds)));
+        Ok(())
     }
 
-    /// A private copy of the registrations of `slot`, with room for `extra` more.
+    /// Whether `netfn` has a command array.
+    fn has_netfn(&self, netfn: u8) -> bool {
+        self.netfns[usize::from(netfn)]
+            .read(&rcu::read_lock())
+            .is_some()
+    }
+
+    /// A private copy of the registrations of (`netfn`, `cmd`), with room for `extra` more.
     ///
     /// The writer mutex keeps the slot from changing; the copy is made under the RCU read lock
     /// (which is what keeps the slot alive), the allocation before it.
-    fn copy(slot: &RcuBox<Slot>, extra: usize, flags: Flags) -> Result<KVec<SlotRcvr<Arc<User>>>> {
+    fn copy(&self, netfn: u8, cmd: u8, extra: usize, flags: Flags) -> Result<Rcvrs> {
+        let entry = &self.netfns[usize::from(netfn)];
         loop {
             let len = {
                 let guard = rcu::read_lock();
-                slot.read(&guard).map_or(0, |s| s.rcvrs.len())
+                entry
+                    .read(&guard)
+                    .and_then(|cmds| cmds[usize::from(cmd)].read(&guard))
+                    .map_or(0, |s| s.rcvrs.len())
             };
             let mut v = KVec::with_capacity(len + extra, flags)?;
             let guard = rcu::read_lock();
-            let cur = slot.read(&guard).map_or(&[][..], |s| &s.rcvrs[..]);
+            let cur = entry
+                .read(&guard)
+                .and_then(|cmds| cmds[usize::from(cmd)].read(&guard))
+                .map_or(&[][..], |s| &s.rcvrs[..]);
             if cur.len() > len {
                 // Only possible without the writer mutex; try again with more room.
                 continue;
@@ -171,27 +216,30 @@ impl RcvrTable {
         }
     }
 
-    /// Publishes `rcvrs` (or nothing, if empty) as the new contents of `slot` and parks the old
-    /// slot until a grace period has passed.
-    fn publish(
-        w: &mut Writer,
-        slot: &RcuBox<Slot>,
-        rcvrs: KVec<SlotRcvr<Arc<User>>>,
-        flags: Flags,
-    ) -> Result {
+    /// Publishes `rcvrs` (or nothing, if empty) as the new contents of (`netfn`, `cmd`) and
+    /// parks the old slot until a grace period has passed.
+    ///
+    /// `netfn` has a command array (callers checked, under the writer mutex).
+    fn publish(&self, w: &mut Writer, netfn: u8, cmd: u8, rcvrs: Rcvrs, flags: Flags) -> Result {
+        // INVARIANT: callers pass masks the `slot_*` rules keep non-empty and disjoint.
         let new = if rcvrs.is_empty() {
             None
         } else {
-            // INVARIANT: callers pass masks the `slot_*` rules keep non-empty and disjoint.
-            Some(KBox::new(
-                Slot {
-                    by_chan: slot_index(&rcvrs),
-                    rcvrs,
-                },
-                flags,
-            )?)
+            Some(KBox::new(Slot::new(rcvrs), flags)?)
         };
-        if let Some(old) = slot.replace(new) {
+        // Only the swap is under the read lock; what it returns is dropped after it.
+        let swapped: core::result::Result<Option<Retired<Slot>>, _> = {
+            let guard = rcu::read_lock();
+            match self.netfns[usize::from(netfn)].read(&guard) {
+                Some(cmds) => Ok(cmds[usize::from(cmd)].replace(new)),
+                None => Err(new),
+            }
+        };
+        let Ok(old) = swapped else {
+            // Cannot happen (see above); nothing was published.
+            return Err(EINVAL);
+        };
+        if let Some(old) = old {
             w.garbage.defer(old);
         }
         if w.garbage.len() >= GARBAGE_MAX {
@@ -211,12 +259,11 @@ impl RcvrTable {
     /// Takes the writer mutex and allocates with `GFP_KERNEL`.
     pub(crate) fn register(&self, user: &Arc<User>, netfn: u8, cmd: u8, chans: u32) -> Result {
         let mut w = self.writer.lock();
-        let slot = self.slot(netfn, cmd, chans != 0)?;
-        let Some(slot) = slot else {
-            // Nothing registered for this netfn, and a 0 mask stores nothing.
-            return Ok(());
-        };
-        let mut rcvrs = Self::copy(slot, 1, GFP_KERNEL)?;
+        if chans != 0 {
+            self.alloc_netfn(&mut w, netfn)?;
+        }
+        // Empty when `netfn` has no command array (then `chans` is 0, which stores nothing).
+        let mut rcvrs = self.copy(netfn, cmd, 1, GFP_KERNEL)?;
         if !slot_register(&rcvrs, chans).map_err(to_error)? {
             return Ok(());
         }
@@ -230,7 +277,7 @@ impl RcvrTable {
                 chans,
             })
             .map_err(|_| ENOMEM)?;
-        Self::publish(&mut w, slot, rcvrs, GFP_KERNEL)?;
+        self.publish(&mut w, netfn, cmd, rcvrs, GFP_KERNEL)?;
         w.count += 1;
         user.registrations.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -245,15 +292,15 @@ impl RcvrTable {
     /// Takes the writer mutex and allocates with `GFP_KERNEL`.
     pub(crate) fn unregister(&self, user: &Arc<User>, netfn: u8, cmd: u8, chans: u32) -> Result {
         let mut w = self.writer.lock();
-        let Some(slot) = self.slot(netfn, cmd, false)? else {
+        if !self.has_netfn(netfn) {
             return Err(ENOENT);
-        };
-        let mut rcvrs = Self::copy(slot, 0, GFP_KERNEL)?;
+        }
+        let mut rcvrs = self.copy(netfn, cmd, 0, GFP_KERNEL)?;
         slot_unregister(&mut rcvrs, |o| Arc::ptr_eq(o, user), chans).map_err(to_error)?;
         let before = rcvrs.len();
         rcvrs.retain(|r| r.chans != 0);
         let removed = before - rcvrs.len();
-        Self::publish(&mut w, slot, rcvrs, GFP_KERNEL)?;
+        self.publish(&mut w, netfn, cmd, rcvrs, GFP_KERNEL)?;
         w.count -= removed;
         // Only the caller's entries can have been emptied and removed.
         user.registrations.fetch_sub(removed, Ordering::Relaxed);
@@ -272,29 +319,27 @@ impl RcvrTable {
     pub(crate) fn remove_user(&self, user: &Arc<User>) {
         let mut w = self.writer.lock();
         // Without registrations there is nothing to scan (the table has 65536 slots).
-        let netfns = if user.registrations.load(Ordering::Relaxed) == 0 {
-            &self.netfns[..0]
-        } else {
-            &self.netfns[..]
-        };
-        for cmds in netfns.iter().filter_map(|e| e.as_ref()) {
-            for slot in cmds.iter() {
+        let scan = user.registrations.load(Ordering::Relaxed) != 0;
+        for netfn in (0..=u8::MAX).filter(|&n| scan && self.has_netfn(n)) {
+            for cmd in 0..=u8::MAX {
                 let mine = {
                     let guard = rcu::read_lock();
-                    slot.read(&guard)
+                    self.netfns[usize::from(netfn)]
+                        .read(&guard)
+                        .and_then(|cmds| cmds[usize::from(cmd)].read(&guard))
                         .is_some_and(|s| s.rcvrs.iter().any(|r| Arc::ptr_eq(&r.owner, user)))
                 };
                 if !mine {
                     continue;
                 }
                 loop {
-                    let Ok(mut rcvrs) = Self::copy(slot, 0, GFP_KERNEL) else {
+                    let Ok(mut rcvrs) = self.copy(netfn, cmd, 0, GFP_KERNEL) else {
                         continue;
                     };
                     let before = rcvrs.len();
                     rcvrs.retain(|r| !Arc::ptr_eq(&r.owner, user));
                     let removed = before - rcvrs.len();
-                    if Self::publish(&mut w, slot, rcvrs, GFP_KERNEL).is_ok() {
+                    if self.publish(&mut w, netfn, cmd, rcvrs, GFP_KERNEL).is_ok() {
                         w.count -= removed;
                         user.registrations.fetch_sub(removed, Ordering::Relaxed);
                         break;

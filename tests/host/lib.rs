@@ -10,6 +10,9 @@
 // proc macro); `HandlerState` has more fields than the default limit allows.
 #![recursion_limit = "256"]
 
+// The kernel names the pin-init crate `pin_init`; crates.io publishes it as `pinned-init`.
+extern crate pinned_init as pin_init;
+
 #[path = "../../src/addr.rs"]
 pub mod addr;
 #[path = "../../src/handler.rs"]

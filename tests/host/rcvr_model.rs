@@ -2,11 +2,16 @@
 //! map of (netfn, cmd) slots, as `src/rcvr_table.rs` stores them) and against a straightforward
 //! model of C's linear list (`intf->cmd_rcvrs`: new entries at the head, `find_cmd_rcvr()`'s
 //! first match, entries with a 0 mask kept until their user goes) give identical results for
-//! every register, unregister, close and lookup.
+//! every register, unregister, close and lookup; and the same for the kernel's `RcvrTable`
+//! itself (`src/rcvr_table.rs` over `kshim`), with real `User`s.
 
 use std::collections::HashMap;
 
+use kernel::error::code::{EBUSY, ENOENT};
+use kernel::sync::Arc;
+
 use crate::addr::Errno;
+use crate::rcvr_table::RcvrTable;
 use crate::receivers::{
     slot_index, slot_register, slot_unregister, SlotRcvr, IPMI_CHAN_ALL, NO_RCVR,
 };
@@ -232,4 +237,115 @@ fn model_detects_a_wrong_rule() {
     );
     assert_ne!(c.register(2, 0x30, 1, 0x1_0000), wrong.map(|_| ()));
     assert_eq!(t.register(2, 0x30, 1, 0x1_0000), Err(Errno::Busy));
+}
+
+/// `RcvrTable`'s errors as the model's.
+fn errno(r: kernel::error::Result) -> Result<(), Errno> {
+    r.map_err(|e| match e {
+        e if e == EBUSY => Errno::Busy,
+        e if e == ENOENT => Errno::NoEnt,
+        e => panic!("unexpected error {e:?}"),
+    })
+}
+
+/// Random operations on the kernel's `RcvrTable` and on the model of C's list; every result and
+/// every lookup must agree, and the table's count must be the list's length without 0 masks.
+fn run_table(seed: u64, ops: usize) -> (usize, usize) {
+    let mut rng = Rng(seed | 1);
+    let mut c = CList::default();
+    // Pinned, as in the interface.
+    let t = Arc::pin_init(RcvrTable::new().unwrap(), kernel::alloc::flags::GFP_KERNEL).unwrap();
+    let users: Vec<Arc<crate::user::User>> = (0..4)
+        .map(|id| crate::user::User::new(id, 8).unwrap())
+        .collect();
+    let (mut ok, mut err) = (0, 0);
+    for step in 0..ops {
+        let u = rng.below(4);
+        let user = &users[u as usize];
+        let netfn = [0x30u8, 0x2e, 0xc0, 0x00][rng.below(4) as usize];
+        let cmd = [0u8, 1, 2, 0xff][rng.below(4) as usize];
+        match rng.below(10) {
+            0..=3 => {
+                let m = rng.mask();
+                let (a, b) = (
+                    c.register(u, netfn, cmd, m),
+                    errno(t.register(user, netfn, cmd, m)),
+                );
+                assert_eq!(
+                    a, b,
+                    "seed {seed} step {step}: register {u} {netfn:x}/{cmd} {m:#x}"
+                );
+                if a.is_ok() {
+                    ok += 1
+                } else {
+                    err += 1
+                }
+            }
+            4..=7 => {
+                let m = rng.mask();
+                let (a, b) = (
+                    c.unregister(u, netfn, cmd, m),
+                    errno(t.unregister(user, netfn, cmd, m)),
+                );
+                assert_eq!(
+                    a, b,
+                    "seed {seed} step {step}: unregister {u} {netfn:x}/{cmd} {m:#x}"
+                );
+                if a.is_ok() {
+                    ok += 1
+                } else {
+                    err += 1
+                }
+            }
+            8 if rng.below(8) == 0 => {
+                c.close(u);
+                t.remove_user(user);
+                assert_eq!(
+                    user.registrations
+                        .load(std::sync::atomic::Ordering::Relaxed),
+                    0
+                );
+            }
+            _ => {}
+        }
+        assert_eq!(
+            t.count(),
+            c.list.iter().filter(|r| r.3 != 0).count(),
+            "seed {seed} step {step}: count"
+        );
+        for netfn in [0x30u8, 0x2e, 0xc0, 0x00, 0x01] {
+            for cmd in [0u8, 1, 2, 0xff] {
+                for chan in 0..=16u8 {
+                    let found = t
+                        .find(netfn, cmd, chan)
+                        .map(|o| users.iter().position(|u| Arc::ptr_eq(u, &o)).unwrap() as u64);
+                    let want = if chan < 16 {
+                        c.lookup(netfn, cmd, chan.into())
+                    } else {
+                        None
+                    };
+                    assert_eq!(
+                        found, want,
+                        "seed {seed} step {step}: find {netfn:x}/{cmd} ch {chan}"
+                    );
+                }
+            }
+        }
+    }
+    for u in &users {
+        t.remove_user(u);
+    }
+    assert_eq!(t.count(), 0);
+    (ok, err)
+}
+
+#[test]
+fn rcvr_table_matches_c_list_model() {
+    let (mut ok, mut err) = (0, 0);
+    for seed in 0..60u64 {
+        let (a, b) = run_table(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), 300);
+        ok += a;
+        err += b;
+    }
+    assert!(ok > 1_000 && err > 1_000, "ok {ok} err {err}");
 }

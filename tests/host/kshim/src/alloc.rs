@@ -34,6 +34,20 @@ impl<T> KBox<T> {
     pub fn new(x: T, _flags: Flags) -> Result<Self, AllocError> {
         Ok(KBox(Box::new(x)))
     }
+
+    /// Initialises a value in place on the heap (the kernel's `InPlaceInit::init` for `KBox`).
+    pub fn init<E>(init: impl pinned_init::Init<T, E>, _flags: Flags) -> crate::error::Result<Self>
+    where
+        crate::error::Error: From<E>,
+    {
+        let mut uninit = Box::<T>::new_uninit();
+        // SAFETY: `uninit` is valid for writes and is not moved while `__init` runs; on error
+        // the initialiser has cleaned up, and the uninitialised box is freed without dropping
+        // a `T`.
+        unsafe { init.__init(uninit.as_mut_ptr()) }?;
+        // SAFETY: `__init` succeeded, so the value is initialised.
+        Ok(KBox(unsafe { uninit.assume_init() }))
+    }
 }
 
 impl<T: ?Sized> KBox<T> {
