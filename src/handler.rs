@@ -1068,7 +1068,11 @@ impl HandlerState {
     /// registered for (C `need_watch`). Idle interfaces look for attention more often then.
     fn watched(&self) -> bool {
         self.users.iter().any(|u| {
-            u.gets_events || u.user.registrations.load(core::sync::atomic::Ordering::Relaxed) > 0
+            u.gets_events
+                || u.user
+                    .registrations
+                    .load(core::sync::atomic::Ordering::Relaxed)
+                    > 0
         })
     }
 
