@@ -590,7 +590,8 @@ impl Repository {
     }
 
     /// Get SDR Repository Info response data. Empty: the plain simulator's answer (v1.5, no
-    /// records, 16 KiB free, no timestamps, modal update, reserve supported).
+    /// records, 16 KiB free, no timestamps, operation support 0x22: non-modal update (bits 6:5
+    /// = 01), Reserve SDR Repository supported).
     pub fn info(&self) -> Vec<u8> {
         let Some(added) = self.added else {
             let mut d = vec![SDR_VERSION, 0x00, 0x00, 0x00, 0x40];
@@ -603,7 +604,7 @@ impl Repository {
         d.extend(((REPO_BYTES - self.used_bytes()) as u16).to_le_bytes());
         d.extend(added.to_le_bytes());
         d.extend([0xFF; 4]); // never erased
-                             // Modal update, Reserve SDR Repository and Get Allocation Info supported.
+                             // Non-modal update, Reserve SDR Repository and Get Allocation Info supported.
         d.push(0x23);
         d
     }
