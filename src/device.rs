@@ -82,6 +82,8 @@ pub(crate) struct KcsConfig {
     pub(crate) pm_flags: u32,
     /// `rpm_watch_ms`.
     pub(crate) rpm_watch_ms: u32,
+    /// `poll_max_busy_us`.
+    pub(crate) poll_max_busy_us: u32,
 }
 
 /// A bound BMC.
@@ -135,31 +137,28 @@ impl KcsDevice {
         );
 
         // With an IRQ: if the line cannot be had, run polled, as C does.
+        let new_iface = |has_irq| {
+            Interface::new(
+                regs,
+                KernelClock::new(),
+                has_irq,
+                cfg.max_users,
+                cfg.max_msgs,
+                cfg.poll_max_busy_us,
+            )
+        };
         let (iface, irq) = if cfg.irq != 0 {
-            let iface =
-                Interface::new(regs, KernelClock::new(), true, cfg.max_users, cfg.max_msgs)?;
+            let iface = new_iface(true)?;
             // SAFETY: `iface` is kept alive by `KcsDevice::iface`, which is dropped after `irq`.
             match unsafe { IrqRegistration::request(cfg.irq, &*iface) } {
                 Ok(reg) => (iface, Some(reg)),
                 Err(e) => {
                     pr_warn!("cannot claim irq {} ({:?}), running polled\n", cfg.irq, e);
-                    (
-                        Interface::new(
-                            regs,
-                            KernelClock::new(),
-                            false,
-                            cfg.max_users,
-                            cfg.max_msgs,
-                        )?,
-                        None,
-                    )
+                    (new_iface(false)?, None)
                 }
             }
         } else {
-            (
-                Interface::new(regs, KernelClock::new(), false, cfg.max_users, cfg.max_msgs)?,
-                None,
-            )
+            (new_iface(false)?, None)
         };
         let devnum = DevNum::take(cfg.devnum)?;
         let dir_name = CString::try_from_fmt(fmt!("ripmi-ipmi{}", devnum.0))?;

@@ -263,6 +263,7 @@ fn config(params: &crate::Params, dev: RawDev, port: u64, spacing: u32, irq: u32
         dev,
         pm_flags: params.pm_flags,
         rpm_watch_ms: params.rpm_watch_ms,
+        poll_max_busy_us: params.poll_max_busy_us,
     }
 }
 

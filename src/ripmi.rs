@@ -35,6 +35,7 @@ mod message;
 mod platform;
 mod pm;
 mod pm_state;
+mod poll;
 mod rcu;
 mod rcvr_table;
 mod receivers;
@@ -87,6 +88,10 @@ module! {
             default: 250,
             description: "While runtime-suspended, how often the KCS status is checked for attention, in ms",
         },
+        poll_max_busy_us: u32 {
+            default: 0,
+            description: "Without an IRQ: after this many us of one KCS wait, poll once per 4 ms instead of closely (0: no limit; as kipmid_max_busy_us)",
+        },
     },
 }
 
@@ -102,6 +107,7 @@ pub(crate) struct Params {
     /// `power.driver_flags` to set at probe (`no_direct_complete=`, `smart_prepare=`).
     pub(crate) pm_flags: u32,
     pub(crate) rpm_watch_ms: u32,
+    pub(crate) poll_max_busy_us: u32,
 }
 
 /// Reads the module parameters.
@@ -123,6 +129,7 @@ pub(crate) fn params() -> Params {
             0
         },
         rpm_watch_ms: module_parameters::rpm_watch_ms.value(),
+        poll_max_busy_us: module_parameters::poll_max_busy_us.value(),
     }
 }
 
@@ -134,13 +141,14 @@ struct Ripmi {
 impl kernel::Module for Ripmi {
     fn init(module: &'static ThisModule) -> Result<Self> {
         pr_info!(
-            "loaded (ports={:#x} regspacing={} irq={} devnum={} max_users={} max_msgs_per_user={})\n",
+            "loaded (ports={:#x} regspacing={} irq={} devnum={} max_users={} max_msgs_per_user={} poll_max_busy_us={})\n",
             module_parameters::ports.value(),
             module_parameters::regspacing.value(),
             module_parameters::irq.value(),
             module_parameters::devnum.value(),
             module_parameters::max_users.value(),
             module_parameters::max_msgs_per_user.value(),
+            module_parameters::poll_max_busy_us.value(),
         );
         Ok(Ripmi {
             _driver: platform::Driver::register(module)?,

@@ -49,6 +49,7 @@
 //!   `irq_enable_broken`), no statistics, no BT interrupt register.
 
 use crate::kcs::sm::{Cc, KcsRegisters, KcsSm, KcsState, SmResult, IPMI_MAX_MSG_LENGTH};
+use crate::poll::Wait;
 
 /// The App network function, for requests (`IPMI_NETFN_APP_REQUEST`).
 pub(crate) const IPMI_NETFN_APP_REQUEST: u8 = 0x06;
@@ -196,6 +197,9 @@ pub(crate) struct Si {
     has_irq: bool,
     interrupt_disabled: bool,
     supports_event_msg_buff: bool,
+    /// Counts the state machine's steps that did not wait: a look at a waiting interface that
+    /// leaves it unchanged leaves the count unchanged ([`crate::poll::PollPacer`]).
+    progress: u32,
 }
 
 impl Si {
@@ -217,7 +221,27 @@ impl Si {
             has_irq,
             interrupt_disabled: true,
             supports_event_msg_buff: false,
+            progress: 0,
         }
+    }
+
+    /// The progress count: it changes whenever a run of the state machine got somewhere.
+    pub(crate) fn progress(&self) -> u32 {
+        self.progress
+    }
+
+    /// What the interface waits for after [`Next::Delay`], and whether its timer must pace the
+    /// looks: always without an interrupt; with one, only while the request is written (IBF
+    /// raises no interrupt; the response does). `None`: the timer's usual period.
+    pub(crate) fn paced_wait(&self) -> Option<Wait> {
+        if self.si_state == SiState::Hosed || (self.irq_enabled() && !self.sm.is_writing()) {
+            return None;
+        }
+        Some(if self.sm.awaits_response() {
+            Wait::Response
+        } else {
+            Wait::Handshake
+        })
     }
 
     /// What the interface is doing.
@@ -383,6 +407,9 @@ impl Si {
                 budget = left;
                 let r = self.sm.event(regs, time);
                 time = 0;
+                if r != SmResult::CallWithDelay {
+                    self.progress = self.progress.wrapping_add(1);
+                }
                 if r != SmResult::CallWithoutDelay {
                     break r;
                 }

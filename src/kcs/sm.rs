@@ -219,6 +219,23 @@ impl KcsSm {
         self.state
     }
 
+    /// Whether the request went out and no response byte came yet: the BMC is working on it.
+    pub(crate) fn awaits_response(&self) -> bool {
+        self.state == KcsState::WaitRead && self.read_pos == 0
+    }
+
+    /// Whether the request is being written: a KCS interrupt comes only with OBF, so these waits
+    /// (for IBF to clear) raise none.
+    pub(crate) fn is_writing(&self) -> bool {
+        matches!(
+            self.state,
+            KcsState::StartOp
+                | KcsState::WaitWriteStart
+                | KcsState::WaitWrite
+                | KcsState::WaitWriteEnd
+        )
+    }
+
     /// Writes the next request byte (C `write_next_byte()`).
     fn write_next_byte(&mut self, regs: &mut impl KcsRegisters) {
         // The invariant keeps `write_pos` in bounds; `get` only avoids a panic path.

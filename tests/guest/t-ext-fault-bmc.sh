@@ -52,6 +52,24 @@ scen() {
 	echo "# $s $name: $(($(secs) - t0)) s"
 }
 
+# seq_to HEX: sends Get Device IDs until the last sequence number QEMU gave a request (its KCS
+# message ID, 00..ff, wrapping) is HEX, so that the next request gets HEX + 1 (or + 2 if the
+# driver slips one of its own in between).
+stat() { bmcsim-ctl stats | sed -n "s/.* $1=\([0-9a-f-]*\) .*/\1/p"; }
+seq_to() {
+	tries=0
+	while [ $tries -lt 20 ]; do
+		cur=$(stat last_seq)
+		[ "$cur" = - ] && cur=0
+		n=$(((0x$1 - 0x$cur + 256) % 256))
+		[ $n -eq 0 ] && return 0
+		[ $n -gt 32 ] && n=32
+		fault-send -n $n -w 10000 -x 0 06 01 >/dev/null 2>&1
+		tries=$((tries + 1))
+	done
+	return 1
+}
+
 stack() {
 	s=$1
 	use-stack $s || { echo "use-stack $s failed"; return 1; }
@@ -80,6 +98,16 @@ stack() {
 	fi
 	# A BMC that ignores one request (not executed), then answers again: QEMU's 0xC3.
 	scen silence "bmcsim-ctl fault drop count=1 cmd=00:01"
+	# The same with the request's sequence number A0 (or A1): QEMU would misroute its own 0xC3
+	# and wedge its KCS for the rest of the boot, so the simulator answers in its place
+	# (tools/bmcsim/README.md); the drivers see the same 0xC3 after 4 s, and carry on.
+	n0=$(stat stand_ins)
+	if seq_to 9f; then
+		scen seq-a0 "bmcsim-ctl fault drop count=1 cmd=00:01"
+	else
+		echo "could not bring the sequence number to 9f" >$out/seq-a0.$s
+	fi
+	echo "stand_ins=$(($(stat stand_ins) - n0))" >>$out/seq-a0.$s
 	# Garbage and a bad checksum instead of the answer (executed, answer lost): 0xC3.
 	scen garbage "bmcsim-ctl fault garbage count=1 cmd=00:01"
 	scen badsum "bmcsim-ctl fault badsum count=1 cmd=00:01"
@@ -173,6 +201,9 @@ else
 	echo "# no IRQ in this boot: the lost-interrupt scenarios are skipped"
 fi
 verdict silence c3 3500 9000 0
+verdict seq-a0 c3 3500 9000 0
+grep -q '^stand_ins=1$' $out/seq-a0.ripmi && pass seq-a0-answered-in-qemus-place ||
+	fail seq-a0-answered-in-qemus-place "$(grep -v '^summary\|^answer' $out/seq-a0.ripmi | tr '\n' '|')"
 verdict garbage c3 3500 9000 1
 verdict badsum c3 3500 9000 1
 verdict disconnect d2 0 3000 0

@@ -16,6 +16,8 @@ pub mod addr;
 pub mod handler;
 #[path = "../../src/message.rs"]
 pub mod message;
+#[path = "../../src/poll.rs"]
+pub mod poll;
 #[path = "../../src/rcu.rs"]
 pub mod rcu;
 #[path = "../../src/rcvr_table.rs"]

@@ -317,7 +317,7 @@ fn stats(shared: &Shared) -> String {
         "connected={} connections={} requests={} replies={} ignored={} bad_frames={} \
          ctrl_in={} ctrl_out={} qemu_version={} qemu_caps={} host_resets={} injected={} \
          delivered={} queued={} sent={} events={} flushed={} flags={:02x} enables={:02x} \
-         bmc_resets={} scheduled={} fault={}",
+         bmc_resets={} scheduled={} stand_ins={} last_seq={} fault={}",
         u8::from(st.conn.is_some()),
         w.connections,
         w.requests,
@@ -339,6 +339,8 @@ fn stats(shared: &Shared) -> String {
         st.bmc.global_enables(),
         b.bmc_resets,
         st.scheduled,
+        w.stand_ins,
+        opt(st.last_seq),
         st.fault.to_string().replace(' ', ","),
     )
 }
@@ -430,11 +432,14 @@ fn send_ctrl(shared: &Shared, args: &[&str]) -> Result<Response, String> {
 /// Closes the QEMU connection now; QEMU reconnects after its `reconnect-ms`.
 fn hangup(shared: &Shared) -> Result<Response, String> {
     let mut st = shared.lock();
-    let Some(c) = st.conn.take() else {
+    if st.conn.is_none() {
         return Err("QEMU is not connected".into());
-    };
+    }
     shared.log.line("hangup: closing the QEMU connection");
-    let _ = c.shutdown(std::net::Shutdown::Both);
+    st.stand_in_before_close(&shared.log);
+    if let Some(c) = st.conn.take() {
+        let _ = c.shutdown(std::net::Shutdown::Both);
+    }
     Ok(Response::ok(""))
 }
 

@@ -35,7 +35,43 @@ pub struct WireStats {
     pub bad_frames: u64,
     /// Requests a fault swallowed (silence, drop).
     pub ignored: u64,
+    /// Error answers sent in QEMU's place because QEMU would misroute its own (see
+    /// [`qemu_misroutes`]).
+    pub stand_ins: u64,
 }
+
+/// The request QEMU forwarded last, while it has no valid answer: QEMU is waiting for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unanswered {
+    /// QEMU's sequence number (its KCS message ID).
+    pub seq: u8,
+    /// `netFn << 2 | LUN` of the request.
+    pub nf_lun: u8,
+    /// The command.
+    pub cmd: u8,
+    /// When it arrived.
+    pub since: Instant,
+}
+
+/// Whether QEMU would get its own error answer to `u` wrong.
+///
+/// QEMU (10.0.2, `hw/ipmi/ipmi_bmc_extern.c`) builds the 0xC3 of its 4 s timeout and the 0xD2
+/// of a closed link from `outbuf[0..3]`, the *escaped* bytes it sent. When the sequence number,
+/// netFn/LUN or command is a framing byte (A0, A1, AA), those are an escape pair, not the
+/// request's header: the answer carries the wrong sequence number, the KCS drops it, keeps IBF
+/// set and ignores every write (ABORT too) for the rest of the boot, and the BMC is gone for the
+/// C stack and ripmi alike (or, for a sequence number of AA, the answer carries the wrong netFn
+/// and command). So for such a request the simulator sends the error answer itself, just before
+/// QEMU's timer fires and before it closes the link, and QEMU's own is never made or dropped.
+pub fn qemu_misroutes(u: &Unanswered) -> bool {
+    [u.seq, u.nf_lun, u.cmd]
+        .iter()
+        .any(|b| matches!(*b, frame::MSG_END | frame::CMD_END | frame::ESCAPE))
+}
+
+/// When the simulator answers 0xC3 in QEMU's place: just before QEMU's 4 s timer (virtual time,
+/// which never runs ahead of the host's) would fire.
+pub const STAND_IN_TIMEOUT: Duration = Duration::from_millis(3900);
 
 /// Everything the QEMU link and the control socket share.
 pub struct State {
@@ -59,6 +95,13 @@ pub struct State {
     pub schedule: Option<Schedule>,
     /// Messages the current or last schedule injected.
     pub scheduled: u64,
+    /// The request QEMU waits for an answer to, if any.
+    pub unanswered: Option<Unanswered>,
+    /// The sequence number of the last request from QEMU (`stats`).
+    pub last_seq: Option<u8>,
+    /// Whether the simulator answers in QEMU's place ([`qemu_misroutes`]); off with
+    /// `BMCSIM_NO_STANDIN` in the environment, to show what QEMU does alone.
+    pub stand_in_enabled: bool,
 }
 
 /// Periodic injection of one message (`inject ... every=MS [count=N] [serial=S]`).
@@ -129,7 +172,10 @@ impl State {
 /// Runs the injection schedule until shutdown. Runs on its own thread.
 pub fn run_schedules(shared: Arc<Shared>) {
     while !shared.shutting_down() {
-        shared.lock().schedule_tick(Instant::now(), &shared.log);
+        let mut st = shared.lock();
+        st.schedule_tick(Instant::now(), &shared.log);
+        st.stand_in_timeout_tick(Instant::now(), &shared.log);
+        drop(st);
         thread::sleep(Duration::from_millis(2));
     }
 }
@@ -168,6 +214,47 @@ impl State {
         }
     }
 }
+
+impl State {
+    /// Sends `cc` for the unanswered request in QEMU's place if QEMU would misroute its own
+    /// ([`qemu_misroutes`]); the request is answered either way afterwards.
+    fn stand_in(&mut self, cc: u8, log: &HexLog) {
+        let Some(u) = self.unanswered.take() else {
+            return;
+        };
+        if !self.stand_in_enabled || !qemu_misroutes(&u) || self.conn.is_none() {
+            return;
+        }
+        log.line(format!(
+            "-> rsp seq={:02x} cc={cc:02x} (in QEMU's place: its own would be misrouted)",
+            u.seq
+        ));
+        if self.send_bytes(&frame::encode_msg(&[u.seq, u.nf_lun | 4, u.cmd, cc]), log) {
+            self.wire.stand_ins += 1;
+        }
+    }
+
+    /// QEMU's 4 s timeout, for a request QEMU would misroute its own 0xC3 for (run every few
+    /// milliseconds).
+    pub fn stand_in_timeout_tick(&mut self, now: Instant, log: &HexLog) {
+        if self
+            .unanswered
+            .is_some_and(|u| qemu_misroutes(&u) && now >= u.since + STAND_IN_TIMEOUT)
+        {
+            self.stand_in(IPMI_CC_TIMEOUT, log);
+        }
+    }
+
+    /// Before the simulator closes the link: QEMU's 0xD2 for the request in flight.
+    pub fn stand_in_before_close(&mut self, log: &HexLog) {
+        self.stand_in(IPMI_CC_BMC_INIT_IN_PROGRESS, log);
+    }
+}
+
+/// QEMU's completion code for a request not answered within 4 s.
+const IPMI_CC_TIMEOUT: u8 = 0xC3;
+/// QEMU's completion code for a request in flight when the link closes.
+const IPMI_CC_BMC_INIT_IN_PROGRESS: u8 = 0xD2;
 
 /// A readable name for a control command code.
 pub fn ctrl_name(c: u8) -> &'static str {
@@ -213,6 +300,9 @@ impl Shared {
                 in_delay: false,
                 schedule: None,
                 scheduled: 0,
+                unanswered: None,
+                last_seq: None,
+                stand_in_enabled: std::env::var_os("BMCSIM_NO_STANDIN").is_none(),
             }),
             shutdown: AtomicBool::new(false),
             log,
@@ -279,6 +369,7 @@ fn handle_conn(stream: TcpStream, shared: &Shared) -> io::Result<()> {
     }
     let result = read_loop(&stream, shared);
     let mut st = shared.lock();
+    st.unanswered = None;
     if let Some(c) = st.conn.take() {
         let _ = c.shutdown(Shutdown::Both);
     }
@@ -301,6 +392,7 @@ fn read_loop(mut stream: &TcpStream, shared: &Shared) -> io::Result<()> {
                 Ok(Frame::Msg(body)) => {
                     if !handle_request(shared, &body) {
                         shared.log.line("fault: closing the QEMU connection");
+                        shared.lock().stand_in_before_close(&shared.log);
                         return Ok(());
                     }
                 }
@@ -356,6 +448,13 @@ fn handle_request(shared: &Shared, body: &[u8]) -> bool {
         let mut st = shared.lock();
         st.wire.requests += 1;
         let now = Instant::now();
+        st.last_seq = Some(seq);
+        st.unanswered = Some(Unanswered {
+            seq,
+            nf_lun: body[1],
+            cmd,
+            since: now,
+        });
         if st.booting_until.is_some_and(|t| now < t) {
             st.wire.ignored += 1;
             log.line("   BMC booting after a reset: not answered");
@@ -431,6 +530,9 @@ fn handle_request(shared: &Shared, body: &[u8]) -> bool {
     }
     if st.send_bytes(&wire, log) {
         st.wire.replies += 1;
+        if corruption == Corruption::None {
+            st.unanswered = None;
+        }
     }
     if let Some(code) = st.bmc.stuck_atn_ctrl() {
         st.send_ctrl(&[code], log);

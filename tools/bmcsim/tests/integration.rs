@@ -60,6 +60,7 @@ impl Sim {
             s,
             dec: Decoder::new(),
             pending: Vec::new(),
+            bad: 0,
         };
         // What QEMU sends on connect: version 1, capabilities IRQ|ATTN|power|reset|NMI.
         q.s.write_all(&[0xFF, 0x01, 0xA1, 0x08, 0x1F, 0xA1])
@@ -115,6 +116,8 @@ struct Qemu {
     s: TcpStream,
     dec: Decoder,
     pending: Vec<Frame>,
+    /// Damaged frames received.
+    bad: usize,
 }
 
 impl Qemu {
@@ -138,9 +141,12 @@ impl Qemu {
             match self.s.read(&mut buf) {
                 Ok(0) => return None,
                 Ok(n) => {
+                    // Damaged frames (the badsum and garbage faults) are dropped, as QEMU does.
                     for f in self.dec.feed(&buf[..n]) {
-                        self.pending
-                            .push(f.expect("valid frame from the simulator"));
+                        match f {
+                            Ok(f) => self.pending.push(f),
+                            Err(_) => self.bad += 1,
+                        }
                     }
                 }
                 Err(e)
@@ -153,9 +159,14 @@ impl Qemu {
 
     /// Control commands and then the response to the request with `seq`.
     fn reply(&mut self, seq: u8) -> (Vec<u8>, Vec<u8>) {
+        self.reply_within(seq, 2000)
+    }
+
+    /// The same, waiting up to `ms` milliseconds for each frame.
+    fn reply_within(&mut self, seq: u8, ms: u64) -> (Vec<u8>, Vec<u8>) {
         let mut ctrls = Vec::new();
         loop {
-            match self.next(2000).expect("reply") {
+            match self.next(ms).expect("reply") {
                 Frame::Ctrl(c) => ctrls.extend(c),
                 Frame::Msg(m) => {
                     assert_eq!(m[0], seq, "sequence echoed");
@@ -538,4 +549,54 @@ fn bad_repository_sizes_are_refused() {
         assert_eq!(out.status.code(), Some(code), "{args:?}");
         assert!(!out.stderr.is_empty());
     }
+}
+
+/// QEMU builds its own 0xC3 (4 s timeout) and 0xD2 (link closed) from the escaped bytes it sent,
+/// so for a sequence number, netFn or command that is a framing byte it would misroute them and
+/// wedge its KCS: the simulator answers those requests in QEMU's place, and no others.
+#[test]
+fn stands_in_for_qemus_misrouted_error_answers() {
+    let sim = Sim::start("standin", &[]);
+    let mut ctl = sim.ctl();
+    let mut q = sim.qemu();
+    // An ordinary request left unanswered: QEMU answers it itself, the simulator stays silent.
+    ctl.ok("fault drop count=1");
+    q.send(0x9F, 0x00, 0x01, &[]);
+    assert_eq!(q.next(4300), None, "no stand-in for sequence number 9F");
+    // Sequence number A0, dropped: 0xC3 in QEMU's place, just before QEMU's 4 s.
+    ctl.ok("fault drop count=1");
+    let t0 = Instant::now();
+    q.send(0xA0, 0x00, 0x01, &[]);
+    let (_, m) = q.reply_within(0xA0, 4500);
+    let waited = t0.elapsed();
+    assert_eq!(m, [0xA0, 0x04, 0x01, 0xC3]);
+    assert!(
+        waited >= Duration::from_millis(3800) && waited < Duration::from_millis(4000),
+        "answered after {waited:?}"
+    );
+    // A bad checksum is not an answer either (command A1, an escaped byte too).
+    ctl.ok("fault badsum count=1");
+    q.send(0x10, 0x06, 0xA1, &[]);
+    let (_, m) = q.reply_within(0x10, 4500);
+    assert_eq!(m[..4], [0x10, 0x1C, 0xA1, 0xC3]);
+    assert_eq!(q.bad, 1, "the damaged answer came first");
+    // The link closed by a fault with sequence number A1 in flight: 0xD2 first.
+    ctl.ok("fault disconnect");
+    q.send(0xA1, 0x06, 0x01, &[]);
+    let (_, m) = q.reply(0xA1);
+    assert_eq!(m, [0xA1, 0x1C, 0x01, 0xD2]);
+    assert_eq!(q.next(500), None, "connection closed");
+    // A hang-up while sequence number AA is being delayed: 0xD2 first, and the late answer is
+    // dropped.
+    let mut q = sim.qemu();
+    ctl.ok("wait connected 2000");
+    ctl.ok("fault delay 500 count=1");
+    q.send(0xAA, 0x06, 0x01, &[]);
+    std::thread::sleep(Duration::from_millis(100));
+    ctl.ok("hangup");
+    let (_, m) = q.reply(0xAA);
+    assert_eq!(m, [0xAA, 0x1C, 0x01, 0xD2]);
+    let stats = ctl.ok("stats");
+    assert!(stats.contains(" stand_ins=4 "), "{stats}");
+    assert!(stats.contains(" last_seq=aa "), "{stats}");
 }
