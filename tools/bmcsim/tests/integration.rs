@@ -472,12 +472,12 @@ fn populated_repository_and_sel_over_the_link() {
         "ok sensors=30 sdr_records=31 sel_entries=200"
     );
 
-    // Reserve, then walk the SDR as ipmitool does (header, then pieces of at most 23 bytes,
-    // shrinking on 0xCA) and count the records.
+    // Reserve, then walk the SDR as `ipmitool -I open` does (the header, then pieces of 33
+    // bytes, one byte fewer after each 0xCA) and count the records.
     let (_, m) = q.request(1, 0x0A, 0x22, &[]);
     let (r0, r1) = (m[4], m[5]);
     let (mut id, mut records, mut cas, mut seq) = (0u16, 0, 0, 2u8);
-    let mut max = 23u8;
+    let mut max = 33u8;
     while id != 0xFFFF {
         let [lo, hi] = id.to_le_bytes();
         let (_, h) = q.request(seq, 0x0A, 0x23, &[r0, r1, lo, hi, 0, 5]);
@@ -505,7 +505,7 @@ fn populated_repository_and_sel_over_the_link() {
     assert_eq!(records, 31);
     assert_eq!(
         (cas, max),
-        (5, 18),
+        (15, 18),
         "0xCA until the limit of 0x12 (18) bytes"
     );
 
