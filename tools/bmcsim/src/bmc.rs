@@ -13,7 +13,11 @@
 //! interrupts after an external BMC has enabled them.
 
 use crate::frame::ctrl;
-use crate::ipmi::{self, app, cc, chassis, medium, netfn, protocol, storage, Incoming, Layout};
+use crate::ipmi::{
+    self, app, cc, chassis, medium, netfn, protocol, sensor, storage, Incoming, Layout,
+};
+use crate::sdr::{self, Repository};
+use crate::sel::Sel;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -171,6 +175,8 @@ pub struct Settings {
     /// A stuck attention line: `Some(code)` re-asserts ATN (`01`, or `02` with the interrupt)
     /// after every response and at once when set, whether or not anything is pending.
     pub stuck_atn: Option<u8>,
+    /// Most record bytes one Get SDR returns; asking for more gets 0xCA.
+    pub sdr_max_read: u8,
 }
 
 impl Default for Settings {
@@ -183,6 +189,7 @@ impl Default for Settings {
             guid: Some(DEFAULT_GUID),
             sys_irq: 0x05,
             stuck_atn: None,
+            sdr_max_read: sdr::DEFAULT_MAX_READ,
         }
     }
 }
@@ -272,6 +279,24 @@ pub struct Reply {
     pub ctrl: Vec<u8>,
 }
 
+impl From<Result<Vec<u8>, u8>> for Reply {
+    /// `Ok(data)` succeeds with the data; `Err(code)` is that completion code alone.
+    fn from(r: Result<Vec<u8>, u8>) -> Reply {
+        match r {
+            Ok(d) => Reply::ok(d),
+            Err(code) => Reply::cc(code),
+        }
+    }
+}
+
+/// Seconds since 1970 on the host's clock (SEL time, erase timestamps).
+pub fn wall_clock() -> u32 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as u32)
+        .unwrap_or(0)
+}
+
 impl Reply {
     /// A successful reply with `data`.
     pub fn ok(data: Vec<u8>) -> Reply {
@@ -355,8 +380,12 @@ pub struct Bmc {
     watchdog: Watchdog,
     sent: Vec<Sent>,
     next_id: u64,
-    sel_reservation: u16,
-    sdr_reservation: u16,
+    /// The SDR repository and its sensors (empty unless populated).
+    pub sdr: Repository,
+    /// The System Event Log (empty unless populated).
+    pub sel: Sel,
+    /// When the BMC started: sensor readings are a function of the time since.
+    epoch: Instant,
 }
 
 impl Default for Bmc {
@@ -381,9 +410,31 @@ impl Bmc {
             watchdog: Watchdog::default(),
             sent: Vec::new(),
             next_id: 1,
-            sel_reservation: 0,
-            sdr_reservation: 0,
+            sdr: Repository::default(),
+            sel: Sel::default(),
+            epoch: Instant::now(),
         }
+    }
+
+    /// Fills the SDR repository with `sensors` sensors (and the BMC's locator record) and the
+    /// SEL with `sel_entries` events about them, as of `wall_now` (seconds since 1970). Zero
+    /// leaves that store empty, as the plain simulator has it.
+    pub fn populate(
+        &mut self,
+        sensors: usize,
+        sel_entries: usize,
+        wall_now: u32,
+    ) -> Result<(), String> {
+        let sdr = Repository::populate(sensors, wall_now)?;
+        let sel = Sel::populate(sel_entries, sdr.sensors(), wall_now)?;
+        self.sdr = sdr;
+        self.sel = sel;
+        Ok(())
+    }
+
+    /// Sets the instant sensor readings count from (for tests).
+    pub fn set_epoch(&mut self, epoch: Instant) {
+        self.epoch = epoch;
     }
 
     /// Current message flags (Get Message Flags response).
@@ -640,39 +691,79 @@ impl Bmc {
             }
             // Power on, last power event none, no front panel info; restore policy unknown.
             (netfn::CHASSIS, chassis::GET_STATUS) => Reply::ok(vec![0x61, 0x00, 0x00, 0x00]),
-            (netfn::STORAGE, storage::GET_SEL_INFO) => {
-                // SEL v1.5, no entries, 2048 bytes free, no timestamps, Reserve SEL supported.
-                let mut d = vec![0x51, 0x00, 0x00, 0x00, 0x08];
-                d.extend([0xFF; 8]);
-                d.push(0x02);
-                Reply::ok(d)
-            }
+            (netfn::STORAGE, storage::GET_SEL_INFO) => Reply::ok(self.sel.info()),
+            (netfn::STORAGE, storage::GET_SEL_ALLOC_INFO) => Reply::ok(self.sel.alloc_info()),
             (netfn::STORAGE, storage::RESERVE_SEL) => {
-                self.sel_reservation = self.sel_reservation.wrapping_add(1).max(1);
-                Reply::ok(self.sel_reservation.to_le_bytes().to_vec())
+                Reply::ok(self.sel.reservation.reserve().to_le_bytes().to_vec())
             }
+            (netfn::STORAGE, storage::GET_SEL_ENTRY) => Reply::from(self.sel.get(data)),
+            (netfn::STORAGE, storage::CLEAR_SEL) => Reply::from(self.sel.clear(data, wall_clock())),
             (netfn::STORAGE, storage::GET_SEL_TIME) => {
-                let secs = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs() as u32)
-                    .unwrap_or(0);
-                Reply::ok(secs.to_le_bytes().to_vec())
+                Reply::ok(wall_clock().to_le_bytes().to_vec())
             }
-            (netfn::STORAGE, storage::GET_SDR_REPO_INFO) => {
-                // SDR v1.5, no records, 16384 bytes free, no timestamps, modal + reserve.
-                let mut d = vec![0x51, 0x00, 0x00, 0x00, 0x40];
-                d.extend([0xFF; 8]);
-                d.push(0x22);
+            (netfn::STORAGE, storage::GET_SDR_REPO_INFO) => Reply::ok(self.sdr.info()),
+            (netfn::STORAGE, storage::GET_SDR_REPO_ALLOC_INFO) => Reply::ok(self.sdr.alloc_info()),
+            (netfn::STORAGE, storage::RESERVE_SDR_REPO) => {
+                Reply::ok(self.sdr.reservation.reserve().to_le_bytes().to_vec())
+            }
+            (netfn::STORAGE, storage::GET_SDR) => {
+                Reply::from(self.sdr.get(data, self.settings.sdr_max_read))
+            }
+            (netfn::SENSOR_EVENT, cmd) => self.sensor_cmd(cmd, data, now),
+            _ => Reply::cc(cc::INVALID_CMD),
+        }
+    }
+
+    /// Sensor/Event netfn commands about the sensors of the SDR. The Device SDR commands
+    /// (20h-22h) answer 0xC1, so tools read the SDR repository instead.
+    fn sensor_cmd(&self, cmd: u8, data: &[u8], now: Instant) -> Reply {
+        let known = matches!(
+            cmd,
+            sensor::GET_SENSOR_HYSTERESIS
+                | sensor::GET_SENSOR_THRESHOLDS
+                | sensor::GET_SENSOR_EVENT_ENABLE
+                | sensor::GET_SENSOR_EVENT_STATUS
+                | sensor::GET_SENSOR_READING
+                | sensor::GET_SENSOR_TYPE
+        );
+        if !known {
+            return Reply::cc(cc::INVALID_CMD);
+        }
+        let Some(&number) = data.first() else {
+            return Reply::cc(cc::REQ_LEN_INVALID);
+        };
+        let Some(s) = self.sdr.sensor(number) else {
+            return Reply::cc(cc::NOT_PRESENT);
+        };
+        let elapsed = now.saturating_duration_since(self.epoch).as_secs_f64();
+        match cmd {
+            sensor::GET_SENSOR_READING => Reply::ok(s.reading(elapsed)),
+            sensor::GET_SENSOR_TYPE => Reply::ok(vec![s.sensor_type, s.reading_type]),
+            sensor::GET_SENSOR_THRESHOLDS if s.is_threshold() => {
+                let mut d = vec![s.readable];
+                d.extend(s.thresholds);
                 Reply::ok(d)
             }
-            (netfn::STORAGE, storage::RESERVE_SDR_REPO) => {
-                self.sdr_reservation = self.sdr_reservation.wrapping_add(1).max(1);
-                Reply::ok(self.sdr_reservation.to_le_bytes().to_vec())
+            sensor::GET_SENSOR_HYSTERESIS if s.is_threshold() => Reply::ok(s.hysteresis.to_vec()),
+            sensor::GET_SENSOR_EVENT_ENABLE => {
+                // All event messages and scanning enabled; every event the sensor has.
+                let m = s.event_mask().to_le_bytes();
+                Reply::ok(vec![0xC0, m[0], m[1], m[0], m[1]])
             }
-            (netfn::STORAGE, storage::GET_SEL_ENTRY) | (netfn::STORAGE, storage::GET_SDR) => {
-                Reply::cc(cc::NOT_PRESENT)
+            sensor::GET_SENSOR_EVENT_STATUS => {
+                // Asserted events: the thresholds the reading is beyond, or the discrete states.
+                let asserted = if s.is_threshold() {
+                    let status = s.threshold_status(s.raw(elapsed));
+                    (0..6)
+                        .filter(|&i| status & (1 << i) != 0)
+                        .fold(0u16, |acc, i| acc | (1 << sdr::THRESHOLD_EVENT_OFFSET[i]))
+                } else {
+                    s.states
+                };
+                let a = asserted.to_le_bytes();
+                Reply::ok(vec![0xC0, a[0], a[1], 0x00, 0x00])
             }
-            _ => Reply::cc(cc::INVALID_CMD),
+            _ => Reply::cc(cc::ILLEGAL_FOR_SENSOR),
         }
     }
 
@@ -697,6 +788,8 @@ impl Bmc {
 
     fn cold_reset(&mut self) -> Reply {
         self.global_enables = DEFAULT_GLOBAL_ENABLES;
+        self.sdr.reservation.cancel();
+        self.sel.reservation.cancel();
         self.watchdog = Watchdog::default();
         self.pretimeout = false;
         let mut ctrl = vec![ctrl::DISABLE_IRQ];
@@ -712,6 +805,8 @@ impl Bmc {
     pub fn bmc_reset(&mut self) -> Vec<u8> {
         self.stats.bmc_resets += 1;
         self.global_enables = DEFAULT_GLOBAL_ENABLES;
+        self.sdr.reservation.cancel();
+        self.sel.reservation.cancel();
         self.watchdog = Watchdog::default();
         self.pretimeout = false;
         let n = self.queue.len();
@@ -966,6 +1061,12 @@ impl Bmc {
                 self.settings.sendmsg_cc = if value == "none" { None } else { Some(byte()?) }
             }
             "sys_irq" => self.settings.sys_irq = byte()?,
+            "sdr_max_read" => {
+                self.settings.sdr_max_read = byte()
+                    .ok()
+                    .filter(|v| *v > 0)
+                    .ok_or_else(|| format!("sdr_max_read takes a hex byte 1-ff, not '{value}'"))?
+            }
             "stuck_atn" => {
                 self.settings.stuck_atn = match value {
                     "off" | "0" => None,
@@ -1014,6 +1115,7 @@ impl Bmc {
                     Some(_) => "on",
                 }
             ),
+            format!("sdr_max_read={:02x}", s.sdr_max_read),
         ]
     }
 
@@ -1532,5 +1634,186 @@ mod tests {
         bmc.set("stuck_atn", "off").unwrap();
         assert_eq!(bmc.stuck_atn_ctrl(), None);
         assert!(bmc.set("stuck_atn", "sideways").is_err());
+    }
+
+    /// A BMC with `n` sensors and `m` SEL entries whose readings start at `t0`.
+    fn populated(n: usize, m: usize, t0: Instant) -> Bmc {
+        let mut bmc = Bmc::new();
+        bmc.populate(n, m, 1_795_000_000).unwrap();
+        bmc.set_epoch(t0);
+        bmc
+    }
+
+    fn storage_cmd(bmc: &mut Bmc, cmd: u8, data: &[u8]) -> Reply {
+        bmc.handle(netfn::STORAGE, 0, cmd, data, now())
+    }
+
+    fn sensor_at(bmc: &mut Bmc, cmd: u8, data: &[u8], t: Instant) -> Reply {
+        bmc.handle(netfn::SENSOR_EVENT, 0, cmd, data, t)
+    }
+
+    #[test]
+    fn populate_defaults_change_nothing() {
+        let mut plain = Bmc::new();
+        let mut zero = Bmc::new();
+        zero.populate(0, 0, 1_795_000_000).unwrap();
+        for cmd in [
+            storage::GET_SDR_REPO_INFO,
+            storage::GET_SEL_INFO,
+            storage::RESERVE_SDR_REPO,
+            storage::RESERVE_SEL,
+        ] {
+            assert_eq!(
+                storage_cmd(&mut plain, cmd, &[]),
+                storage_cmd(&mut zero, cmd, &[]),
+                "cmd {cmd:02x}"
+            );
+        }
+        let r = zero.handle(
+            netfn::SENSOR_EVENT,
+            0,
+            sensor::GET_SENSOR_READING,
+            &[1],
+            now(),
+        );
+        assert_eq!(r.cc, 0xCB, "no sensors");
+        assert!(zero.populate(255, 0, 0).is_err());
+        assert!(zero.populate(0, 70_000, 0).is_err());
+    }
+
+    #[test]
+    fn sdr_commands_through_the_bmc() {
+        let mut bmc = populated(20, 0, now());
+        let info = storage_cmd(&mut bmc, storage::GET_SDR_REPO_INFO, &[]);
+        assert_eq!((info.cc, info.data[1], info.data[13]), (0, 21, 0x23));
+        let alloc = storage_cmd(&mut bmc, storage::GET_SDR_REPO_ALLOC_INFO, &[]);
+        assert_eq!((alloc.cc, alloc.data.len()), (0, 9));
+        let res = storage_cmd(&mut bmc, storage::RESERVE_SDR_REPO, &[]).data;
+        // Whole record 0xFF: the locator fits, a full sensor record gets 0xCA ...
+        let get = |bmc: &mut Bmc, id: u8, off: u8, n: u8| {
+            storage_cmd(bmc, storage::GET_SDR, &[res[0], res[1], id, 0, off, n])
+        };
+        assert_eq!(get(&mut bmc, 0, 0, 0xFF).cc, 0);
+        assert_eq!(get(&mut bmc, 2, 0, 0xFF).cc, 0xCA);
+        // ... until the limit is raised.
+        bmc.set("sdr_max_read", "ff").unwrap();
+        let r = get(&mut bmc, 2, 0, 0xFF);
+        assert_eq!((r.cc, &r.data[2..]), (0, bmc.sdr.records()[1].as_slice()));
+        assert!(bmc.set("sdr_max_read", "0").is_err());
+        assert!(bmc.settings_list().contains(&"sdr_max_read=ff".to_string()));
+        assert_eq!(get(&mut bmc, 22, 0, 5).cc, 0xCB);
+        // A cold reset cancels the reservation.
+        app(&mut bmc, app::COLD_RESET, &[]);
+        assert_eq!(get(&mut bmc, 2, 5, 5).cc, 0xC5);
+        // Device SDR commands are not there: tools fall back to the repository.
+        for cmd in [
+            sensor::GET_DEVICE_SDR_INFO,
+            sensor::GET_DEVICE_SDR,
+            sensor::RESERVE_DEVICE_SDR_REPO,
+        ] {
+            let r = bmc.handle(netfn::SENSOR_EVENT, 0, cmd, &[0; 6], now());
+            assert_eq!(r.cc, 0xC1);
+        }
+    }
+
+    #[test]
+    fn sensor_readings_thresholds_and_events() {
+        let t0 = now();
+        let mut bmc = populated(12, 0, t0);
+        let temp = bmc.sdr.sensor(1).unwrap().clone();
+        // Readings follow the sensor's curve over time and change slowly.
+        let mut values = Vec::new();
+        for secs in (0..1200).step_by(60) {
+            let t = t0 + Duration::from_secs(secs);
+            let r = sensor_at(&mut bmc, sensor::GET_SENSOR_READING, &[1], t);
+            assert_eq!(r.cc, 0);
+            assert_eq!(r.data, temp.reading(secs as f64));
+            assert_eq!(&r.data[1..], &[0xC0, 0xC0, 0x80], "ok, scanning");
+            values.push(r.data[0]);
+        }
+        assert!(values.iter().any(|&v| v != values[0]), "it moves");
+        assert!(values
+            .windows(2)
+            .all(|w| w[0].abs_diff(w[1]) <= temp.amplitude.ceil() as u8));
+        let r = sensor_at(&mut bmc, sensor::GET_SENSOR_THRESHOLDS, &[1], t0);
+        assert_eq!(r.data, [0x3F, 10, 5, 3, 80, 90, 100]);
+        let r = sensor_at(&mut bmc, sensor::GET_SENSOR_HYSTERESIS, &[1, 0xFF], t0);
+        assert_eq!(r.data, [2, 2]);
+        let r = sensor_at(&mut bmc, sensor::GET_SENSOR_EVENT_ENABLE, &[1], t0);
+        assert_eq!(r.data, [0xC0, 0x95, 0x0A, 0x95, 0x0A]);
+        let r = sensor_at(&mut bmc, sensor::GET_SENSOR_EVENT_STATUS, &[1], t0);
+        assert_eq!(r.data, [0xC0, 0, 0, 0, 0]);
+        let r = sensor_at(&mut bmc, sensor::GET_SENSOR_TYPE, &[3], t0);
+        assert_eq!(r.data, [0x04, 0x01], "Fan 1: fan, threshold");
+        // Sensor 6 is discrete (PS Status 1): states, no thresholds or hysteresis.
+        let r = sensor_at(&mut bmc, sensor::GET_SENSOR_READING, &[6], t0);
+        assert_eq!(r.data, [0x00, 0xC0, 0x01, 0x80]);
+        let r = sensor_at(&mut bmc, sensor::GET_SENSOR_EVENT_STATUS, &[6], t0);
+        assert_eq!(r.data, [0xC0, 0x01, 0x00, 0, 0]);
+        assert_eq!(
+            sensor_at(&mut bmc, sensor::GET_SENSOR_THRESHOLDS, &[6], t0).cc,
+            0xCD
+        );
+        assert_eq!(
+            sensor_at(&mut bmc, sensor::GET_SENSOR_HYSTERESIS, &[6], t0).cc,
+            0xCD
+        );
+        // Unknown sensors, missing data, other commands.
+        assert_eq!(
+            sensor_at(&mut bmc, sensor::GET_SENSOR_READING, &[13], t0).cc,
+            0xCB
+        );
+        assert_eq!(
+            sensor_at(&mut bmc, sensor::GET_SENSOR_READING, &[0], t0).cc,
+            0xCB
+        );
+        assert_eq!(
+            sensor_at(&mut bmc, sensor::GET_SENSOR_READING, &[], t0).cc,
+            0xC7
+        );
+        assert_eq!(sensor_at(&mut bmc, 0x02, &[1], t0).cc, 0xC1);
+        assert_eq!(
+            bmc.handle(netfn::SENSOR_EVENT, 1, sensor::GET_SENSOR_READING, &[1], t0)
+                .cc,
+            0xC2,
+            "LUN 1"
+        );
+    }
+
+    #[test]
+    fn sel_commands_through_the_bmc() {
+        let mut bmc = populated(10, 40, now());
+        let info = storage_cmd(&mut bmc, storage::GET_SEL_INFO, &[]);
+        assert_eq!((info.cc, info.data[1], info.data[13]), (0, 40, 0x03));
+        let alloc = storage_cmd(&mut bmc, storage::GET_SEL_ALLOC_INFO, &[]);
+        assert_eq!((alloc.cc, alloc.data.len()), (0, 9));
+        let mut id = [0u8, 0u8];
+        let mut n = 0;
+        while id != [0xFF, 0xFF] {
+            let r = storage_cmd(
+                &mut bmc,
+                storage::GET_SEL_ENTRY,
+                &[0, 0, id[0], id[1], 0, 0xFF],
+            );
+            assert_eq!((r.cc, r.data.len()), (0, 18));
+            id = [r.data[0], r.data[1]];
+            n += 1;
+        }
+        assert_eq!(n, 40);
+        let t = storage_cmd(&mut bmc, storage::GET_SEL_TIME, &[]);
+        assert!(u32::from_le_bytes(t.data.try_into().unwrap()) > 1_700_000_000);
+        // Clear SEL needs the reservation, which a reset cancels.
+        let res = storage_cmd(&mut bmc, storage::RESERVE_SEL, &[]).data;
+        let clear = [res[0], res[1], b'C', b'L', b'R', 0xAA];
+        app(&mut bmc, app::COLD_RESET, &[]);
+        assert_eq!(storage_cmd(&mut bmc, storage::CLEAR_SEL, &clear).cc, 0xC5);
+        let res = storage_cmd(&mut bmc, storage::RESERVE_SEL, &[]).data;
+        let clear = [res[0], res[1], b'C', b'L', b'R', 0xAA];
+        let r = storage_cmd(&mut bmc, storage::CLEAR_SEL, &clear);
+        assert_eq!((r.cc, r.data), (0, vec![0x01]));
+        let info = storage_cmd(&mut bmc, storage::GET_SEL_INFO, &[]);
+        assert_eq!(info.data[1], 0);
+        let r = storage_cmd(&mut bmc, storage::GET_SEL_ENTRY, &[0, 0, 0, 0, 0, 0xFF]);
+        assert_eq!(r.cc, 0xCB);
     }
 }

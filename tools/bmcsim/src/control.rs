@@ -26,6 +26,7 @@ flush                        drop queued messages and the event buffer
 queue                        number of queued messages
 stats                        counters
 count NETFN CMD              how many such requests the host sent
+repo                         size of the SDR repository and the SEL: sensors=N sdr_records=R sel_entries=M
 media [CHAN MEDIUM [PROTO]]  show or set Get Channel Info answers (MEDIUM: ipmb lan async ... HEX absent unsupported)
 set [KEY VALUE]              show or change settings
 fault [KIND [ARG] [count=N] [cmd=NF:CMD]] show or set: none silence drop delay MS badsum garbage cc HEX disconnect reset [MS]
@@ -169,6 +170,15 @@ pub fn execute(shared: &Shared, line: &str) -> Response {
         "queue" => Response::ok(shared.lock().bmc.queue_len().to_string()),
         "stats" => Response::ok(stats(shared)),
         "count" => result(count(shared, args)),
+        "repo" => {
+            let st = shared.lock();
+            Response::ok(format!(
+                "sensors={} sdr_records={} sel_entries={}",
+                st.bmc.sdr.sensors().len(),
+                st.bmc.sdr.records().len(),
+                st.bmc.sel.entries().len()
+            ))
+        }
         "media" => result(media(shared, args)),
         "set" => result(set(shared, args)),
         "fault" => result(fault(shared, args)),
@@ -613,6 +623,22 @@ mod tests {
 
     fn run(sh: &Shared, line: &str) -> Vec<String> {
         execute(sh, line).lines
+    }
+
+    #[test]
+    fn repo_reports_the_stores() {
+        let sh = shared();
+        assert_eq!(
+            run(&sh, "repo"),
+            ["ok sensors=0 sdr_records=0 sel_entries=0"]
+        );
+        let mut bmc = Bmc::new();
+        bmc.populate(7, 9, 1_795_000_000).unwrap();
+        let sh = Shared::new(bmc, HexLog::disabled(), 0);
+        assert_eq!(
+            run(&sh, "repo"),
+            ["ok sensors=7 sdr_records=8 sel_entries=9"]
+        );
     }
 
     #[test]

@@ -81,18 +81,46 @@ pub mod chassis {
 pub mod storage {
     /// Get SDR Repository Info.
     pub const GET_SDR_REPO_INFO: u8 = 0x20;
+    /// Get SDR Repository Allocation Info.
+    pub const GET_SDR_REPO_ALLOC_INFO: u8 = 0x21;
     /// Reserve SDR Repository.
     pub const RESERVE_SDR_REPO: u8 = 0x22;
     /// Get SDR.
     pub const GET_SDR: u8 = 0x23;
     /// Get SEL Info.
     pub const GET_SEL_INFO: u8 = 0x40;
+    /// Get SEL Allocation Info.
+    pub const GET_SEL_ALLOC_INFO: u8 = 0x41;
     /// Reserve SEL.
     pub const RESERVE_SEL: u8 = 0x42;
     /// Get SEL Entry.
     pub const GET_SEL_ENTRY: u8 = 0x43;
+    /// Clear SEL.
+    pub const CLEAR_SEL: u8 = 0x47;
     /// Get SEL Time.
     pub const GET_SEL_TIME: u8 = 0x48;
+}
+
+/// Sensor/Event netfn command codes.
+pub mod sensor {
+    /// Get Device SDR Info (not implemented: 0xC1, so tools use the SDR repository).
+    pub const GET_DEVICE_SDR_INFO: u8 = 0x20;
+    /// Get Device SDR (not implemented).
+    pub const GET_DEVICE_SDR: u8 = 0x21;
+    /// Reserve Device SDR Repository (not implemented).
+    pub const RESERVE_DEVICE_SDR_REPO: u8 = 0x22;
+    /// Get Sensor Hysteresis.
+    pub const GET_SENSOR_HYSTERESIS: u8 = 0x25;
+    /// Get Sensor Thresholds.
+    pub const GET_SENSOR_THRESHOLDS: u8 = 0x27;
+    /// Get Sensor Event Enable.
+    pub const GET_SENSOR_EVENT_ENABLE: u8 = 0x29;
+    /// Get Sensor Event Status.
+    pub const GET_SENSOR_EVENT_STATUS: u8 = 0x2B;
+    /// Get Sensor Reading.
+    pub const GET_SENSOR_READING: u8 = 0x2D;
+    /// Get Sensor Type.
+    pub const GET_SENSOR_TYPE: u8 = 0x2F;
 }
 
 /// Completion codes.
@@ -109,12 +137,20 @@ pub mod cc {
     pub const INVALID_FOR_LUN: u8 = 0xC2;
     /// Timeout (what QEMU answers itself after 4 s of silence).
     pub const TIMEOUT: u8 = 0xC3;
+    /// Reservation cancelled or invalid reservation ID.
+    pub const RESERVATION_CANCELLED: u8 = 0xC5;
     /// Request data length invalid.
     pub const REQ_LEN_INVALID: u8 = 0xC7;
+    /// Parameter out of range.
+    pub const PARAM_OUT_OF_RANGE: u8 = 0xC9;
+    /// Cannot return number of requested data bytes.
+    pub const CANNOT_RETURN_BYTES: u8 = 0xCA;
     /// Requested sensor, data or record not present.
     pub const NOT_PRESENT: u8 = 0xCB;
     /// Invalid data field in request.
     pub const INVALID_DATA: u8 = 0xCC;
+    /// Command illegal for the specified sensor or record type.
+    pub const ILLEGAL_FOR_SENSOR: u8 = 0xCD;
 }
 
 /// Channel medium type numbers (IPMI v2.0 table 6-3).

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! ripmi-bmcsim --port N --control PATH [--log FILE|-] [--bind ADDR] [--set KEY=VALUE]...
-//!              [--media CHAN=MEDIUM]... [--exit-on-eof]
+//!              [--media CHAN=MEDIUM]... [--sdr-sensors N] [--sel-entries M] [--exit-on-eof]
 //! ripmi-bmcsim ctl PATH [COMMAND...]
 //! ```
 //!
@@ -11,7 +11,7 @@
 //! then runs until `quit` on the control socket, SIGTERM/SIGINT, or (with `--exit-on-eof`) the end
 //! of standard input.
 
-use ripmi_bmcsim::bmc::{Bmc, Channel};
+use ripmi_bmcsim::bmc::{self, Bmc, Channel};
 use ripmi_bmcsim::control;
 use ripmi_bmcsim::hexlog::HexLog;
 use ripmi_bmcsim::server::{self, Shared};
@@ -37,6 +37,9 @@ options:
   --log FILE           log every request, response and control command in hex ('-': stderr)
   --set KEY=VALUE      change a setting at start-up (same keys as the 'set' command)
   --media CHAN=MEDIUM  change a channel at start-up (same values as the 'media' command)
+  --sdr-sensors N      an SDR repository with the BMC's locator record and N sensors (0-254,
+                       default 0: empty), answering the sensor commands
+  --sel-entries M      a SEL with M system events about those sensors (0-65534, default 0)
   --exit-on-eof        exit when standard input reaches end of file
   -h, --help           this text
 
@@ -76,6 +79,8 @@ struct Options {
     log: Option<String>,
     settings: Vec<(String, String)>,
     media: Vec<(String, String)>,
+    sdr_sensors: usize,
+    sel_entries: usize,
     exit_on_eof: bool,
 }
 
@@ -89,6 +94,8 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         log: None,
         settings: Vec::new(),
         media: Vec::new(),
+        sdr_sensors: 0,
+        sel_entries: 0,
         exit_on_eof: false,
     };
     let mut it = args.iter();
@@ -116,6 +123,18 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
                 let (c, m) = v.split_once('=').ok_or("--media takes CHAN=MEDIUM")?;
                 opts.media.push((c.into(), m.into()));
             }
+            "--sdr-sensors" => {
+                let v = value("--sdr-sensors")?;
+                opts.sdr_sensors = v
+                    .parse()
+                    .map_err(|_| format!("bad --sdr-sensors count '{v}'"))?;
+            }
+            "--sel-entries" => {
+                let v = value("--sel-entries")?;
+                opts.sel_entries = v
+                    .parse()
+                    .map_err(|_| format!("bad --sel-entries count '{v}'"))?;
+            }
             "--exit-on-eof" => opts.exit_on_eof = true,
             other => return Err(format!("unknown argument '{other}'")),
         }
@@ -127,6 +146,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
 
 fn build_bmc(opts: &Options) -> Result<Bmc, String> {
     let mut bmc = Bmc::new();
+    bmc.populate(opts.sdr_sensors, opts.sel_entries, bmc::wall_clock())?;
     for (k, v) in &opts.settings {
         bmc.set(k, v).map_err(|e| format!("--set {k}={v}: {e}"))?;
     }

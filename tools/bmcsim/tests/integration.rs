@@ -452,6 +452,105 @@ fn hangup_drops_a_delayed_answer_and_qemu_can_come_back() {
     assert!(ctl.ok("stats").contains("ignored=1 "));
 }
 
+#[test]
+fn populated_repository_and_sel_over_the_link() {
+    let sim = Sim::start(
+        "repo",
+        &[
+            "--sdr-sensors",
+            "30",
+            "--sel-entries",
+            "200",
+            "--set",
+            "sdr_max_read=12",
+        ],
+    );
+    let mut ctl = sim.ctl();
+    let mut q = sim.qemu();
+    assert_eq!(
+        ctl.ok("repo"),
+        "ok sensors=30 sdr_records=31 sel_entries=200"
+    );
+
+    // Reserve, then walk the SDR as `ipmitool -I open` does (the header, then pieces of 33
+    // bytes, one byte fewer after each 0xCA) and count the records.
+    let (_, m) = q.request(1, 0x0A, 0x22, &[]);
+    let (r0, r1) = (m[4], m[5]);
+    let (mut id, mut records, mut cas, mut seq) = (0u16, 0, 0, 2u8);
+    let mut max = 33u8;
+    while id != 0xFFFF {
+        let [lo, hi] = id.to_le_bytes();
+        let (_, h) = q.request(seq, 0x0A, 0x23, &[r0, r1, lo, hi, 0, 5]);
+        seq = seq.wrapping_add(1);
+        assert_eq!(h[3], 0, "Get SDR header of {id:04x}");
+        let next = u16::from_le_bytes([h[4], h[5]]);
+        let len = usize::from(h[10]) + 5;
+        let mut got = 5;
+        while got < len {
+            let n = max.min((len - got) as u8);
+            let (_, p) = q.request(seq, 0x0A, 0x23, &[r0, r1, h[6], h[7], got as u8, n]);
+            seq = seq.wrapping_add(1);
+            if p[3] == 0xCA {
+                cas += 1;
+                max -= 1;
+                continue;
+            }
+            assert_eq!(p[3], 0);
+            assert_eq!(p.len(), 4 + 2 + usize::from(n));
+            got += usize::from(n);
+        }
+        records += 1;
+        id = next;
+    }
+    assert_eq!(records, 31);
+    assert_eq!(
+        (cas, max),
+        (15, 18),
+        "0xCA until the limit of 0x12 (18) bytes"
+    );
+
+    // Every sensor reads; one past the last does not.
+    for n in 1..=30u8 {
+        let (_, m) = q.request(seq, 0x04, 0x2D, &[n]);
+        seq = seq.wrapping_add(1);
+        assert_eq!((m[3], m.len()), (0, 4 + 4), "sensor {n}");
+    }
+    let (_, m) = q.request(seq, 0x04, 0x2D, &[31]);
+    seq = seq.wrapping_add(1);
+    assert_eq!(m[3], 0xCB);
+
+    // The SEL, as ipmitool lists it.
+    let (_, m) = q.request(seq, 0x0A, 0x40, &[]);
+    seq = seq.wrapping_add(1);
+    assert_eq!((m[3], m[5], m[6]), (0, 200, 0));
+    let (mut id, mut n) = (0u16, 0);
+    while id != 0xFFFF {
+        let [lo, hi] = id.to_le_bytes();
+        let (_, e) = q.request(seq, 0x0A, 0x43, &[0, 0, lo, hi, 0, 0xFF]);
+        seq = seq.wrapping_add(1);
+        assert_eq!((e[3], e.len()), (0, 4 + 2 + 16));
+        assert_eq!(e[8], 0x02, "system event record");
+        id = u16::from_le_bytes([e[4], e[5]]);
+        n += 1;
+    }
+    assert_eq!(n, 200);
+    assert_eq!(ctl.ok("count 0a 43"), "ok 200");
+}
+
+#[test]
+fn bad_repository_sizes_are_refused() {
+    // A count out of range fails at start-up (1), one that is not a number as a usage error (2).
+    for (args, code) in [(["--sdr-sensors", "255"], 1), (["--sel-entries", "x"], 2)] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ripmi-bmcsim"))
+            .args(["--port", "0", "--control", "/nonexistent/never.sock"])
+            .args(args)
+            .output()
+            .expect("run ripmi-bmcsim");
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+        assert!(!out.stderr.is_empty());
+    }
+}
+
 /// QEMU builds its own 0xC3 (4 s timeout) and 0xD2 (link closed) from the escaped bytes it sent,
 /// so for a sequence number, netFn or command that is a framing byte it would misroute them and
 /// wedge its KCS: the simulator answers those requests in QEMU's place, and no others.
