@@ -17,6 +17,7 @@ use kernel::{
     time::{delay::fsleep, Delta},
 };
 
+use crate::defs::{netfn_lun, Cc, IPMI_GET_DEVICE_ID_CMD, IPMI_NETFN_APP_REQUEST};
 use crate::devintf::MiscDev;
 use crate::handler::{KcsInterface as Interface, KernelClock};
 use crate::kcs::io::{IoRegion, IrqRegistration, PortIo};
@@ -27,6 +28,8 @@ use crate::si::{Next, Si, SiOutput};
 const PROBE_TIMEOUT_MS: u32 = 5000;
 /// Get Device ID attempts at probe (C `GET_DEVICE_ID_MAX_RETRY`).
 const GET_DEVICE_ID_TRIES: u32 = 5;
+/// The Get Device ID request.
+const GET_DEVICE_ID: [u8; 2] = [netfn_lun(IPMI_NETFN_APP_REQUEST, 0), IPMI_GET_DEVICE_ID_CMD];
 
 /// The `/dev/ipmiN` numbers in use, one bit each (at most 64 BMCs).
 static DEVNUMS: AtomicU64 = AtomicU64::new(0);
@@ -404,7 +407,7 @@ fn get_device_id(regs: &mut PortIo) -> Result<DeviceId> {
                 rsp_len = n;
             }
         };
-        let Ok(mut next) = si.enqueue(regs, &[0x06 << 2, 0x01], &mut sink) else {
+        let Ok(mut next) = si.enqueue(regs, &GET_DEVICE_ID, &mut sink) else {
             continue;
         };
         let mut waited_us = 0u32;
@@ -417,7 +420,7 @@ fn get_device_id(regs: &mut PortIo) -> Result<DeviceId> {
             next = si.event(regs, step, &mut sink);
         }
         // [netfn, cmd, cc, device id, revision, fw1, fw2, ipmi version, support, mfg(3), prod(2)]
-        if rsp_len >= 14 && rsp[2] == 0 {
+        if rsp_len >= 14 && Cc(rsp[2]) == Cc::OK {
             return Ok(DeviceId {
                 device_id: rsp[3],
                 revision: rsp[4] & 0xf,

@@ -20,15 +20,11 @@ use kernel::{
 };
 
 use crate::addr::{check_addr_len, Addr, IPMI_ADDR_SIZE};
-use crate::handler::{to_error, KcsInterface as Interface, Request};
-use crate::message::IPMI_MAX_MSG_LENGTH;
-use crate::receivers::IPMI_CHAN_ALL;
+use crate::defs::{IPMI_CHAN_ALL, IPMI_MAX_MSG_LENGTH};
+use crate::handler::{KcsInterface as Interface, Request};
 use crate::uapi::*;
 use crate::user::{TimingParms, User};
 use kernel::transmute::{AsBytes, FromBytes};
-
-/// `MISC_DYNAMIC_MINOR`.
-const MISC_DYNAMIC_MINOR: i32 = 255;
 
 /// Makes a C operations table usable as a `static`.
 #[repr(transparent)]
@@ -84,7 +80,7 @@ impl MiscDev {
                 // field of the same pinned value, dropped after `misc` is deregistered).
                 misc <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| unsafe {
                     slot.write(bindings::miscdevice {
-                        minor: MISC_DYNAMIC_MINOR,
+                        minor: bindings::MISC_DYNAMIC_MINOR as i32,
                         name: name_ptr_placeholder(),
                         fops: &FOPS.0,
                         mode: 0o600,
@@ -376,12 +372,12 @@ impl DevFile {
 
     /// `SEND_COMMAND[_SETTIME]` (C `handle_send_req()`).
     fn send(&self, req: SendReq, retries: i32, retry_ms: u32) -> Result<i32> {
-        let addr_len = check_addr_len(req.addr_len).map_err(to_error)?;
+        let addr_len = check_addr_len(req.addr_len)?;
         let mut abuf = [0u8; IPMI_ADDR_SIZE];
         UserSlice::new(UserPtr::from_addr(req.addr as usize), addr_len)
             .reader()
             .read_slice(&mut abuf[..addr_len])?;
-        let addr = Addr::from_user(&abuf[..addr_len]).map_err(to_error)?;
+        let addr = Addr::from_user(&abuf[..addr_len])?;
         let mut data = [0u8; IPMI_MAX_MSG_LENGTH];
         let data_len = if req.data != 0 {
             let len = usize::from(req.data_len);

@@ -32,39 +32,30 @@ use kernel::{
     time::{delay::fsleep, Delta, Instant, Monotonic},
 };
 
-use crate::rcvr_table::RcvrTable;
-
-use crate::addr::{Addr, Errno, IpmbAddr, IPMI_ADDR_SIZE, IPMI_BMC_CHANNEL};
+use crate::addr::{Addr, IPMI_ADDR_SIZE};
+use crate::defs::{
+    error_response, is_response_netfn, lun_of, netfn_of, response_netfn, Cc,
+    IPMI_ASYNC_EVENT_RECV_TYPE, IPMI_BMC_SLAVE_ADDR, IPMI_BMC_SMS_LUN, IPMI_CHANNEL_MEDIUM_IPMB,
+    IPMI_CHANNEL_MEDIUM_MASK, IPMI_GET_CHANNEL_INFO_CMD, IPMI_MAX_CHANNELS, IPMI_MAX_LUN,
+    IPMI_MAX_MSG_LENGTH, IPMI_NETFN_APP_REQUEST, IPMI_RESPONSE_RECV_TYPE,
+    IPMI_RESPONSE_RESPONSE_TYPE,
+};
+use crate::error::Errno;
 use crate::kcs::io::{IrqHandler, PortIo};
 use crate::kcs::sm::{KcsRegisters, STATUS_ATN};
 use crate::message::{
     check_request, decode_get_msg, format_ipmb_msg, format_lan_msg, format_sysintf_req,
-    get_msg_channel, is_response_netfn, send_msg_error, seq_of_user_msgid, GetMsg, Msg, SmiMsg,
-    IPMI_CHANNEL_MEDIUM_IPMB, IPMI_INVALID_CMD_COMPLETION_CODE, IPMI_MAX_MSG_LENGTH,
-    IPMI_NETFN_APP_REQUEST, IPMI_RESPONSE_RECV_TYPE, IPMI_TIMEOUT_COMPLETION_CODE,
+    get_msg_channel, send_msg_error, seq_of_user_msgid, GetMsg, Msg, SmiMsg,
 };
 use crate::pm::RawDev;
 use crate::pm_state::{PmState, PmStats, QUIESCE_TIMEOUT_MS};
 use crate::poll::PollPacer;
+use crate::rcvr_table::RcvrTable;
 use crate::seq::{Expired, Maintenance, SeqKey, SeqTable, IPMI_TIMEOUT_MS};
 use crate::si::{Next, Si, SiOutput};
 use crate::timer::{usecs_to_jiffies, FineTimer, Timer};
 use crate::user::{RecvMsg, User};
 
-/// `IPMI_ASYNC_EVENT_RECV_TYPE`.
-const IPMI_ASYNC_EVENT_RECV_TYPE: i32 = 2;
-/// `IPMI_RESPONSE_RESPONSE_TYPE`: the answer to a response a user sent.
-const IPMI_RESPONSE_RESPONSE_TYPE: i32 = 4;
-/// `IPMI_MAX_CHANNELS`.
-const IPMI_MAX_CHANNELS: usize = 16;
-/// `IPMI_BMC_SLAVE_ADDR`: our default IPMB address on every channel.
-const IPMI_BMC_SLAVE_ADDR: u8 = 0x20;
-/// `IPMI_SMS_LUN`: the LUN system software uses (C sets 2 on every channel).
-const IPMI_BMC_SMS_LUN: u8 = 2;
-/// `IPMI_ERR_UNSPECIFIED`: how requests still open at teardown are answered.
-const IPMI_ERR_UNSPECIFIED: u8 = 0xff;
-/// `IPMI_GET_CHANNEL_INFO_CMD`.
-const IPMI_GET_CHANNEL_INFO_CMD: u8 = 0x42;
 /// `max_events_in_queue`: events kept while no user takes them.
 const MAX_EVENTS_IN_QUEUE: usize = 25;
 /// How often an idle interface without an IRQ is polled for attention while a user watches for
@@ -90,18 +81,6 @@ const SHUTDOWN_WAIT_MS: u32 = 12_000;
 /// The longest gap counted as elapsed time between two calls into the SI; a longer one (a
 /// system sleep) counts as this, so a transaction is not failed for time the machine slept.
 const MAX_ELAPSED_US: u64 = 1_000_000;
-
-/// Maps a pure-code errno to the kernel's.
-pub(crate) fn to_error(e: Errno) -> Error {
-    match e {
-        Errno::Inval => EINVAL,
-        Errno::MsgSize => EMSGSIZE,
-        Errno::AfNoSupport => EAFNOSUPPORT,
-        Errno::Again => EAGAIN,
-        Errno::Busy => EBUSY,
-        Errno::NoEnt => ENOENT,
-    }
-}
 
 /// The registers an interface can drive: KCS register access that can live under its lock.
 pub(crate) trait Regs: KcsRegisters + Send + Unpin + 'static {}
@@ -482,15 +461,13 @@ impl<R: Regs, C: Clock> Interface<R, C> {
             h.shutting_down = true;
             h.si_deadline = None;
             h.tick_deadline = None;
-            h.answer_current(IPMI_ERR_UNSPECIFIED);
+            h.answer_current(Cc::UNSPECIFIED);
             for out in core::mem::take(&mut h.outq) {
                 h.curr = Some(out);
-                h.answer_current(IPMI_ERR_UNSPECIFIED);
+                h.answer_current(Cc::UNSPECIFIED);
             }
-            h.seq.remove_if(
-                |_| true,
-                |p| deliver_error(p.user, p.recv, IPMI_ERR_UNSPECIFIED),
-            );
+            h.seq
+                .remove_if(|_| true, |p| deliver_error(p.user, p.recv, Cc::UNSPECIFIED));
             for u in h.users.iter() {
                 // A user left out by a failed allocation is still refused new requests (ENODEV).
                 let _ = users.push(u.user.clone(), GFP_ATOMIC);
@@ -529,7 +506,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
                 Ok(n) => next = n,
                 Err(cc) => {
                     // The interface refused it: answer it with that completion code.
-                    let rsp = [bytes[0] | 4, bytes[1], cc.0];
+                    let rsp = error_response(&bytes[..len], cc);
                     h.on_output(SiOutput::Response(&rsp), &self.rcvrs);
                 }
             }
@@ -646,7 +623,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
             }
             Expired::TimedOut { payload, .. } => {
                 stats.timeouts += 1;
-                deliver_error(payload.user, payload.recv, IPMI_TIMEOUT_COMPLETION_CODE);
+                deliver_error(payload.user, payload.recv, Cc::TIMEOUT);
             }
         });
         h.maint.tick(elapsed_ms);
@@ -781,8 +758,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
                         cmd,
                         data: &[],
                     },
-                )
-                .map_err(to_error)?,
+                )?,
                 GFP_KERNEL,
             )?)
         } else {
@@ -797,12 +773,12 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         if h.shutting_down || h.stopping {
             return Err(ENODEV);
         }
-        h.maint.check_request().map_err(to_error)?;
+        h.maint.check_request()?;
         let out = match addr {
             Addr::SystemInterface { lun } => {
-                check_request(addr, 0, &msg).map_err(to_error)?;
+                check_request(addr, 0, &msg)?;
                 h.maint.note_sysintf_cmd(netfn, cmd);
-                let smi = format_sysintf_req(*lun, &msg).map_err(to_error)?;
+                let smi = format_sysintf_req(*lun, &msg)?;
                 Outbound {
                     msg: smi,
                     kind: OutKind::Sysintf {
@@ -814,7 +790,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
             _ => {
                 let chan = usize::from(addr.channel());
                 let medium = h.medium.get(chan).copied().flatten().unwrap_or(0);
-                check_request(addr, medium, &msg).map_err(to_error)?;
+                check_request(addr, medium, &msg)?;
                 let info = h.addrinfo.get(chan).copied().ok_or(EINVAL)?;
                 if is_response_netfn(netfn) {
                     let seq = seq_of_user_msgid(msgid);
@@ -847,7 +823,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
                     let slot = h
                         .seq
                         .next_seq(key, retry_ms, retries, broadcast, pending)
-                        .map_err(|(e, _)| to_error(e))?;
+                        .map_err(|(e, _)| Error::from(e))?;
                     let smi = match format_remote(addr, &msg, slot.seq, info) {
                         Ok(smi) => smi,
                         Err(e) => {
@@ -940,7 +916,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
     pub(crate) fn set_my_lun(&self, chan: u32, lun: u8) -> Result {
         let mut guard = self.inner.lock();
         let info = guard.h.addrinfo.get_mut(chan as usize).ok_or(EINVAL)?;
-        info.lun = lun & 3;
+        info.lun = lun & IPMI_MAX_LUN;
         Ok(())
     }
 
@@ -964,7 +940,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
     /// Sets the maintenance mode: 0 auto, 1 off, 2 on (C `ipmi_set_maintenance_mode()`).
     pub(crate) fn set_maintenance_mode(&self, mode: i32) -> Result {
         let mut guard = self.inner.lock();
-        guard.h.maint.set_mode(mode).map_err(to_error)?;
+        guard.h.maint.set_mode(mode)?;
         Ok(())
     }
 }
@@ -994,10 +970,10 @@ impl<R: Regs, C: Clock> IrqHandler for Interface<R, C> {
 }
 
 /// Delivers `[cc]` as the answer to a request (C `deliver_err_response()`).
-fn deliver_error(user: Arc<User>, mut recv: KBox<RecvMsg>, cc: u8) {
+fn deliver_error(user: Arc<User>, mut recv: KBox<RecvMsg>, cc: Cc) {
     recv.recv_type = IPMI_RESPONSE_RECV_TYPE;
-    recv.netfn |= 1;
-    recv.data[0] = cc;
+    recv.netfn = response_netfn(recv.netfn);
+    recv.data[0] = cc.0;
     recv.data_len = 1;
     user.deliver_reserved(recv);
 }
@@ -1010,7 +986,7 @@ fn format_remote(addr: &Addr, msg: &Msg<'_>, seq: u8, info: AddrInfo) -> Result<
         Addr::Lan(a) => format_lan_msg(msg, a, seq, info.lun),
         Addr::SystemInterface { .. } | Addr::IpmbDirect(_) => Err(Errno::AfNoSupport),
     }
-    .map_err(to_error)
+    .map_err(Error::from)
 }
 
 /// A Get Channel Info request for `chan`.
@@ -1023,13 +999,17 @@ fn channel_info_req(chan: u8) -> Result<SmiMsg> {
             data: &[chan],
         },
     )
-    .map_err(to_error)
+    .map_err(Error::from)
 }
 
-/// The system-interface address of a response (channel 0xf, the LUN it came from).
-fn sysintf_addr(lun: u8, recv: &mut RecvMsg) {
+/// The system-interface address of a response whose netfn/LUN byte is `netfn_lun` (channel
+/// 0xf, the LUN it came from).
+fn sysintf_addr(netfn_lun: u8, recv: &mut RecvMsg) {
     let mut abuf = [0u8; IPMI_ADDR_SIZE];
-    recv.addr_len = Addr::SystemInterface { lun: lun & 3 }.encode(&mut abuf);
+    recv.addr_len = Addr::SystemInterface {
+        lun: lun_of(netfn_lun),
+    }
+    .encode(&mut abuf);
     recv.addr = abuf;
 }
 
@@ -1068,7 +1048,11 @@ impl HandlerState {
     /// registered for (C `need_watch`). Idle interfaces look for attention more often then.
     fn watched(&self) -> bool {
         self.users.iter().any(|u| {
-            u.gets_events || u.user.registrations.load(core::sync::atomic::Ordering::Relaxed) > 0
+            u.gets_events
+                || u.user
+                    .registrations
+                    .load(core::sync::atomic::Ordering::Relaxed)
+                    > 0
         })
     }
 
@@ -1111,15 +1095,16 @@ impl HandlerState {
         );
         // A response too short, or for another netfn/cmd, becomes 0xFF (C "return_unspecified").
         let fixed;
-        let rsp = if rsp.len() < 2 || rsp[0] >> 2 != (n0 >> 2) | 1 || rsp[1] != n1 {
-            fixed = [n0 | 4, n1, 0xff];
-            &fixed[..]
-        } else {
-            rsp
-        };
+        let rsp =
+            if rsp.len() < 2 || netfn_of(rsp[0]) != response_netfn(netfn_of(n0)) || rsp[1] != n1 {
+                fixed = error_response(sent, Cc::UNSPECIFIED);
+                &fixed[..]
+            } else {
+                rsp
+            };
         match out.kind {
             OutKind::Sysintf { user, mut recv } => {
-                recv.netfn = rsp[0] >> 2;
+                recv.netfn = netfn_of(rsp[0]);
                 recv.cmd = rsp[1];
                 recv.set_data(&rsp[2..]);
                 sysintf_addr(rsp[0], &mut recv);
@@ -1138,7 +1123,7 @@ impl HandlerState {
             }
             OutKind::ResponseSend { user, mut recv } => {
                 recv.recv_type = IPMI_RESPONSE_RESPONSE_TYPE;
-                recv.data[0] = rsp.get(2).copied().unwrap_or(0xff);
+                recv.data[0] = rsp.get(2).copied().unwrap_or(Cc::UNSPECIFIED.0);
                 recv.data_len = 1;
                 user.deliver_reserved(recv);
             }
@@ -1149,16 +1134,16 @@ impl HandlerState {
 
     /// One step of the channel scan (C `channel_handler()`).
     fn on_channel_info(&mut self, chan: u8, rsp: &[u8]) {
-        let cc = rsp.get(2).copied().unwrap_or(0xff);
-        if cc != 0 {
-            if cc == IPMI_INVALID_CMD_COMPLETION_CODE && chan == 0 {
+        let cc = Cc(rsp.get(2).copied().unwrap_or(Cc::UNSPECIFIED.0));
+        if cc != Cc::OK {
+            if cc == Cc::INVALID_CMD && chan == 0 {
                 // The BMC has no Get Channel Info: assume channel 0 is IPMB.
                 self.medium[0] = Some(IPMI_CHANNEL_MEDIUM_IPMB);
                 self.channels_ready = true;
                 return;
             }
         } else if rsp.len() >= 6 {
-            self.medium[usize::from(chan)] = Some(rsp[4] & 0x7f);
+            self.medium[usize::from(chan)] = Some(rsp[4] & IPMI_CHANNEL_MEDIUM_MASK);
         }
         let next = chan + 1;
         if usize::from(next) >= IPMI_MAX_CHANNELS {
@@ -1321,7 +1306,13 @@ impl HandlerState {
         let Some(data) = rsp.get(3..) else { return };
         let make = || -> Option<KBox<RecvMsg>> {
             let mut recv = KBox::new(
-                RecvMsg::new(IPMI_ASYNC_EVENT_RECV_TYPE, 0, rsp[0] >> 2, rsp[1], data),
+                RecvMsg::new(
+                    IPMI_ASYNC_EVENT_RECV_TYPE,
+                    0,
+                    netfn_of(rsp[0]),
+                    rsp[1],
+                    data,
+                ),
                 GFP_ATOMIC,
             )
             .ok()?;
@@ -1347,10 +1338,6 @@ impl HandlerState {
         }
     }
 }
-
-// `IPMI_BMC_CHANNEL` is where system-interface answers come from; keep the import honest.
-const _: () = assert!(IPMI_BMC_CHANNEL == 0xf);
-const _: Option<IpmbAddr> = None;
 
 // Power management (`src/pm.rs`, `Documentation/pm.rst`). Kept in its own blocks at the end of
 // the file: the rest of the handler only consults `HandlerState::pm_hold` and `pm.quiescing`.
@@ -1488,7 +1475,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
                 let idle = h.curr.is_none() && si.is_idle();
                 if idle || waited >= QUIESCE_TIMEOUT_MS || h.shutting_down {
                     if !idle {
-                        h.fail_current(IPMI_TIMEOUT_COMPLETION_CODE);
+                        h.fail_current(Cc::TIMEOUT);
                         si.reset();
                     }
                     h.pm.sys_suspended = true;
@@ -1560,7 +1547,7 @@ impl HandlerState {
     }
 
     /// Answers the transaction in flight with `cc` at a system suspend (counted).
-    fn fail_current(&mut self, cc: u8) {
+    fn fail_current(&mut self, cc: Cc) {
         if self.curr.is_some() {
             self.pm.stats.failed_at_suspend += 1;
         }
@@ -1569,16 +1556,11 @@ impl HandlerState {
 
     /// Answers the message in flight with `cc` and forgets it: it is never sent again, so the
     /// BMC executes each request at most once.
-    fn answer_current(&mut self, cc: u8) {
+    fn answer_current(&mut self, cc: Cc) {
         let Some(out) = self.curr.as_ref() else {
             return;
         };
-        let b = out.msg.as_bytes();
-        let rsp = [
-            b.first().copied().unwrap_or(0) | 4,
-            b.get(1).copied().unwrap_or(0),
-            cc,
-        ];
+        let rsp = error_response(out.msg.as_bytes(), cc);
         self.on_response(&rsp);
     }
 }
@@ -1592,8 +1574,8 @@ impl HandlerState {
 #[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
+    use crate::addr::IpmbAddr;
     use crate::kcs::model::{Fault, KcsModel};
-    use crate::kcs::sm::Cc;
     use core::sync::atomic::{AtomicU64, Ordering};
 
     /// A clock the test moves; the interface leaves its timers to [`run`].
@@ -1938,7 +1920,7 @@ mod tests {
         run(&i, now(&i) + 20_000_000, Irq::Lost);
         assert_eq!(model(&i, |m| m.count(IPMI_NETFN_APP_REQUEST, 0x01)), 1);
         let m = user.pop().ok_or(ENOMSG)?;
-        assert_eq!(m.data(), &[IPMI_TIMEOUT_COMPLETION_CODE][..]);
+        assert_eq!(m.data(), &[Cc::TIMEOUT.0][..]);
         assert!(user.pop().is_none());
         i.destroy_user(&user);
         Ok(())

@@ -39,7 +39,6 @@ use kernel::{
     sync::{rcu, Arc, Mutex, SetOnce},
 };
 
-use crate::handler::to_error;
 use crate::rcu::{Garbage, RcuBox};
 use crate::receivers::{
     slot_index, slot_register, slot_unregister, SlotRcvr, IPMI_NUM_CHANNELS, NO_RCVR, SLOT_MAX,
@@ -217,7 +216,7 @@ impl RcvrTable {
             return Ok(());
         };
         let mut rcvrs = Self::copy(slot, 1, GFP_KERNEL)?;
-        if !slot_register(&rcvrs, chans).map_err(to_error)? {
+        if !slot_register(&rcvrs, chans)? {
             return Ok(());
         }
         if rcvrs.len() >= SLOT_MAX {
@@ -249,7 +248,7 @@ impl RcvrTable {
             return Err(ENOENT);
         };
         let mut rcvrs = Self::copy(slot, 0, GFP_KERNEL)?;
-        slot_unregister(&mut rcvrs, |o| Arc::ptr_eq(o, user), chans).map_err(to_error)?;
+        slot_unregister(&mut rcvrs, |o| Arc::ptr_eq(o, user), chans)?;
         let before = rcvrs.len();
         rcvrs.retain(|r| r.chans != 0);
         let removed = before - rcvrs.len();

@@ -13,12 +13,12 @@
 //! - so a legacy all-channel (`~0`) entry unregistered with `0xffff` leaves `0xffff0000`: it
 //!   matches no channel, yet still makes a later legacy registration fail with `EBUSY`.
 
-use crate::addr::Errno;
+use crate::defs::IPMI_MAX_CHANNELS;
+use crate::error::Errno;
 
-/// `IPMI_CHAN_ALL`: every channel, as the legacy (un)registration ioctls pass it.
-pub(crate) const IPMI_CHAN_ALL: u32 = !0;
-/// `IPMI_NUM_CHANNELS`: the channels a receiver can be found on.
-pub(crate) const IPMI_NUM_CHANNELS: u32 = 16;
+/// The channels a receiver can be found on ([`IPMI_MAX_CHANNELS`]), as the `u32` bit numbers of
+/// a channel mask.
+pub(crate) const IPMI_NUM_CHANNELS: u32 = IPMI_MAX_CHANNELS as u32;
 
 /// One registration (C `struct cmd_rcvr`), owned by the user with id `owner`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,6 +192,7 @@ pub(crate) fn slot_index<O>(rcvrs: &[SlotRcvr<O>]) -> [u8; IPMI_NUM_CHANNELS as 
 #[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
+    use crate::defs::IPMI_CHAN_ALL;
 
     fn rcvr(owner: u64, netfn: u8, cmd: u8, chans: u32) -> CmdRcvr {
         CmdRcvr {

@@ -27,8 +27,10 @@ use kernel::prelude::*;
 
 mod addr;
 mod bench;
+mod defs;
 mod device;
 mod devintf;
+mod error;
 mod handler;
 mod kcs;
 mod message;

@@ -15,8 +15,10 @@
 //! the table under `seq_lock` and maintenance mode under a separate spinlock; the kernel glue
 //! should do the same with one lock per type here.
 
-use crate::addr::{Addr, Errno};
-use crate::message::{is_maintenance_mode_cmd, IPMI_NETFN_FIRMWARE_REQUEST};
+use crate::addr::Addr;
+use crate::defs::IPMI_NETFN_FIRMWARE_REQUEST;
+use crate::error::Errno;
+use crate::message::is_maintenance_mode_cmd;
 
 /// `IPMI_IPMB_NUM_SEQ`: the number of sequence-table slots.
 pub(crate) const IPMI_IPMB_NUM_SEQ: usize = 64;

@@ -12,6 +12,10 @@
 
 #[path = "../../src/addr.rs"]
 pub mod addr;
+#[path = "../../src/defs.rs"]
+pub mod defs;
+#[path = "../../src/error.rs"]
+pub mod error;
 #[path = "../../src/handler.rs"]
 pub mod handler;
 #[path = "../../src/message.rs"]

@@ -6,10 +6,9 @@
 
 use std::collections::HashMap;
 
-use crate::addr::Errno;
-use crate::receivers::{
-    slot_index, slot_register, slot_unregister, SlotRcvr, IPMI_CHAN_ALL, NO_RCVR,
-};
+use crate::defs::IPMI_CHAN_ALL;
+use crate::error::Errno;
+use crate::receivers::{slot_index, slot_register, slot_unregister, SlotRcvr, NO_RCVR};
 
 /// C's list, written from ipmi_msghandler.c directly.
 #[derive(Default)]
