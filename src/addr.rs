@@ -27,6 +27,7 @@ pub(crate) const IPMI_IPMB_DIRECT_ADDR_TYPE: i32 = 0x81;
 pub(crate) const IPMI_LAN_ADDR_TYPE: i32 = 0x04;
 
 /// `IPMI_MAX_ADDR_SIZE`: the size of the `data` array of `struct ipmi_addr` (not its size).
+#[cfg(any(test, ripmi_test))]
 pub(crate) const IPMI_MAX_ADDR_SIZE: usize = 32;
 /// `sizeof(struct ipmi_addr)`: the largest `addr_len` a send ioctl accepts.
 pub(crate) const IPMI_ADDR_SIZE: usize = 40;
@@ -286,8 +287,8 @@ impl Addr {
     }
 }
 
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_addr))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
 

@@ -99,7 +99,9 @@ pub(crate) struct KcsDevice {
     _stats: Option<Pin<KBox<File<Arc<Interface>>>>>,
     /// `channels` in the debugfs directory: per-channel incoming-command counters.
     _channels: Option<Pin<KBox<File<Arc<Interface>>>>>,
-    /// `bench_dispatch` in the debugfs directory: a write runs the dispatch benchmark.
+    /// `bench_dispatch` in the debugfs directory: a write runs the dispatch benchmark (test
+    /// build only).
+    #[cfg(ripmi_test)]
     _bench: Option<Pin<KBox<File<()>>>>,
     /// `pm` in the debugfs directory: driver flags, runtime-PM state, callback counters.
     _pm: Option<Pin<KBox<File<Arc<Interface>>>>>,
@@ -169,6 +171,7 @@ impl KcsDevice {
             misc: None,
             _stats: None,
             _channels: None,
+            #[cfg(ripmi_test)]
             _bench: None,
             _pm: None,
             dev: cfg.dev,
@@ -231,14 +234,19 @@ impl KcsDevice {
             ),
             GFP_KERNEL,
         )?);
-        dev._bench = Some(KBox::pin_init(
-            dev.debugfs.write_callback_file(
-                c"bench_dispatch",
-                (),
-                &|(): &(), _reader: &mut kernel::uaccess::UserSliceReader| crate::bench::dispatch(),
-            ),
-            GFP_KERNEL,
-        )?);
+        #[cfg(ripmi_test)]
+        {
+            dev._bench = Some(KBox::pin_init(
+                dev.debugfs.write_callback_file(
+                    c"bench_dispatch",
+                    (),
+                    &|(): &(), _reader: &mut kernel::uaccess::UserSliceReader| {
+                        crate::bench::dispatch()
+                    },
+                ),
+                GFP_KERNEL,
+            )?);
+        }
         let misc = MiscDev::register(dev.iface.clone(), dev._devnum.0)?;
         pr_info!(
             "/dev/{} ready ({})\n",

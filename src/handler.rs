@@ -421,6 +421,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
     }
 
     /// Messages waiting for the interface (not counting the one in flight).
+    #[cfg(any(test, ripmi_test))]
     pub(crate) fn queued(&self) -> usize {
         self.inner.lock().h.outq.len()
     }
@@ -568,11 +569,13 @@ impl<R: Regs, C: Clock> Interface<R, C> {
     }
 
     /// When the SI timer is due, if armed (for a caller that drives the timers itself).
+    #[cfg(any(test, ripmi_test))]
     pub(crate) fn si_deadline(&self) -> Option<u64> {
         self.inner.lock().h.si_deadline
     }
 
     /// When the handler tick is due, if armed (for a caller that drives the timers itself).
+    #[cfg(any(test, ripmi_test))]
     pub(crate) fn tick_deadline(&self) -> Option<u64> {
         self.inner.lock().h.tick_deadline
     }
@@ -1570,8 +1573,8 @@ impl HandlerState {
 /// kernel's real locks, `Arc`s and allocations, so the context rules (nothing that sleeps under
 /// the IRQ-safe lock) are checked by the debug kernel's lockdep and atomic-sleep checks. The host
 /// runs the same tests under `cargo test` (`tests/host`), over std stand-ins of the kernel crate.
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_handler))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
     use crate::addr::IpmbAddr;

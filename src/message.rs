@@ -509,8 +509,8 @@ pub(crate) fn decode_get_msg(rsp: &[u8], medium: u8) -> Result<GetMsg<'_>, GetMs
     }
 }
 
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_message))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
     use crate::addr::IpmbDirectAddr;

@@ -300,6 +300,7 @@ unsafe extern "C" fn remove_trampoline(pdev: *mut bindings::platform_device) {
     drop(kdev);
 }
 
+#[cfg(ripmi_test)]
 #[kernel::prelude::kunit_tests(ripmi_platform)]
 mod tests {
     use super::*;

@@ -63,6 +63,7 @@ impl PollPacer {
     }
 
     /// The learned response time in µs (0 until a response was waited for).
+    #[cfg(any(test, ripmi_test))]
     pub(crate) fn response_us(&self) -> u32 {
         self.response_us
     }
@@ -116,8 +117,8 @@ impl PollPacer {
     }
 }
 
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_poll))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
 

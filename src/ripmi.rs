@@ -26,6 +26,8 @@
 use kernel::prelude::*;
 
 mod addr;
+// The dispatch benchmark (debugfs `bench_dispatch`), in the test build only.
+#[cfg(ripmi_test)]
 mod bench;
 mod defs;
 mod device;

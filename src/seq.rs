@@ -168,6 +168,7 @@ impl<T> SeqTable<T> {
     }
 
     /// Milliseconds left of IPMB maintenance mode (0 when it is off).
+    #[cfg(any(test, ripmi_test))]
     pub(crate) const fn ipmb_maintenance_ms(&self) -> u32 {
         self.ipmb_maintenance_ms
     }
@@ -385,6 +386,7 @@ impl Maintenance {
     }
 
     /// The current state.
+    #[cfg(any(test, ripmi_test))]
     pub(crate) const fn state(&self) -> MaintenanceState {
         self.state
     }
@@ -392,6 +394,7 @@ impl Maintenance {
     /// Whether the system interface should be in firmware (long-timeout) mode.
     ///
     /// This is the argument of C's `set_maintenance_mode` handler call.
+    #[cfg(any(test, ripmi_test))]
     pub(crate) fn in_firmware(&self) -> bool {
         self.state == MaintenanceState::Firmware
     }
@@ -472,8 +475,8 @@ impl Maintenance {
     }
 }
 
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_seq))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
     use crate::addr::{IpmbAddr, LanAddr};

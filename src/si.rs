@@ -227,6 +227,7 @@ impl Si {
     }
 
     /// What the interface is doing.
+    #[cfg(any(test, ripmi_test))]
     pub(crate) fn state(&self) -> SiState {
         self.si_state
     }
@@ -248,6 +249,7 @@ impl Si {
 
     /// Whether the BMC's event message buffer is enabled (C `supports_event_msg_buff`, and
     /// `has_event_buffer`, which starts out the same).
+    #[cfg(any(test, ripmi_test))]
     pub(crate) fn supports_event_msg_buff(&self) -> bool {
         self.supports_event_msg_buff
     }
@@ -732,8 +734,8 @@ impl Si {
     }
 }
 
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_si))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
     use crate::kcs::model::{Fault, KcsModel, MODEL_EVENT, MODEL_INCOMING};

@@ -593,8 +593,8 @@ impl KcsRegisters for KcsModel {
     }
 }
 
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_kcs_model))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
     use crate::kcs::sm::get_status_state;

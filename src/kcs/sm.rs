@@ -61,6 +61,7 @@ pub(crate) const KCS_READ_STATE: u8 = 1;
 /// Status bits 7:6: the BMC is taking a request (`KCS_WRITE_STATE`).
 pub(crate) const KCS_WRITE_STATE: u8 = 2;
 /// Status bits 7:6: the BMC saw a protocol error (`KCS_ERROR_STATE`).
+#[cfg(any(test, ripmi_test))]
 pub(crate) const KCS_ERROR_STATE: u8 = 3;
 
 /// Status bit: the BMC has something for system software, SMS_ATN (`GET_STATUS_ATN`).
@@ -522,8 +523,8 @@ fn clear_obf(regs: &mut impl KcsRegisters, status: u8) {
     }
 }
 
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_kcs_sm))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
     use crate::kcs::model::{Fault, KcsModel};

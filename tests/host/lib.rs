@@ -41,6 +41,7 @@ pub mod kcs {
     #[path = "doubles/kcs_io.rs"]
     pub(crate) mod io;
     #[path = "../../src/kcs/model.rs"]
+    #[cfg(test)]
     pub(crate) mod model;
     #[path = "../../src/kcs/sm.rs"]
     pub(crate) mod sm;
