@@ -38,7 +38,6 @@ mod kcs;
 mod message;
 mod platform;
 mod pm;
-mod pm_state;
 mod poll;
 mod rcu;
 mod rcvr_table;
@@ -99,39 +98,17 @@ module! {
     },
 }
 
-/// The module parameters, as probe uses them.
-#[derive(Clone, Copy)]
-pub(crate) struct Params {
-    pub(crate) ports: u64,
-    pub(crate) regspacing: u32,
-    pub(crate) irq: u32,
-    pub(crate) devnum: u32,
-    pub(crate) max_users: usize,
-    pub(crate) max_msgs: usize,
-    /// `power.driver_flags` to set at probe (`no_direct_complete=`, `smart_prepare=`).
-    pub(crate) pm_flags: u32,
-    pub(crate) rpm_watch_ms: u32,
-    pub(crate) poll_max_busy_us: u32,
-}
-
 /// Reads the module parameters.
-pub(crate) fn params() -> Params {
-    Params {
+fn params() -> platform::Params {
+    platform::Params {
         ports: module_parameters::ports.value(),
         regspacing: module_parameters::regspacing.value(),
         irq: module_parameters::irq.value(),
         devnum: module_parameters::devnum.value(),
         max_users: module_parameters::max_users.value() as usize,
         max_msgs: module_parameters::max_msgs_per_user.value() as usize,
-        pm_flags: if module_parameters::no_direct_complete.value() {
-            pm::DPM_FLAG_NO_DIRECT_COMPLETE
-        } else {
-            0
-        } | if module_parameters::smart_prepare.value() {
-            pm::DPM_FLAG_SMART_PREPARE
-        } else {
-            0
-        },
+        no_direct_complete: module_parameters::no_direct_complete.value(),
+        smart_prepare: module_parameters::smart_prepare.value(),
         rpm_watch_ms: module_parameters::rpm_watch_ms.value(),
         poll_max_busy_us: module_parameters::poll_max_busy_us.value(),
     }
@@ -155,7 +132,7 @@ impl kernel::Module for Ripmi {
             module_parameters::poll_max_busy_us.value(),
         );
         Ok(Ripmi {
-            _driver: platform::Driver::register(module)?,
+            _driver: platform::Driver::register(module, params())?,
         })
     }
 }
