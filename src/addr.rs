@@ -287,6 +287,18 @@ impl Addr {
     }
 }
 
+/// A LAN address the tests of several files use: channel 2, privilege 4, session 0x11, remote
+/// SWID 0x81, local SWID 0x41, LUN 1.
+#[cfg(any(test, ripmi_test))]
+pub(crate) const TEST_LAN: LanAddr = LanAddr {
+    channel: 2,
+    privilege: 4,
+    session_handle: 0x11,
+    remote_swid: 0x81,
+    local_swid: 0x41,
+    lun: 1,
+};
+
 #[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_addr))]
 mod tests {
@@ -386,14 +398,7 @@ mod tests {
 
     #[test]
     fn lan_addr() {
-        let lan = LanAddr {
-            channel: 2,
-            privilege: 4,
-            session_handle: 0x11,
-            remote_swid: 0x81,
-            local_swid: 0x41,
-            lun: 1,
-        };
+        let lan = TEST_LAN;
         let bytes = [4, 0x11, 0x81, 0x41, 1];
         assert_eq!(decode(user(4, 2, &bytes, 12)), Ok(Addr::Lan(lan)));
         // The C struct is 11 bytes of fields plus padding: 11 is still too short.
@@ -495,14 +500,7 @@ mod tests {
         // Types must match exactly: broadcast and plain IPMB differ.
         assert!(!a.matches(&Addr::IpmbBroadcast(ipmb)));
 
-        let lan = LanAddr {
-            channel: 2,
-            privilege: 4,
-            session_handle: 0x11,
-            remote_swid: 0x81,
-            local_swid: 0x41,
-            lun: 1,
-        };
+        let lan = TEST_LAN;
         let l = Addr::Lan(lan);
         // The privilege level is not compared.
         assert!(l.matches(&Addr::Lan(LanAddr {

@@ -233,26 +233,33 @@ impl DevFile {
             IPMICTL_REGISTER_FOR_CMD => {
                 let v: IpmiCmdspec = read_user(arg)?;
                 self.iface
-                    .register_for_cmd(&self.user, v.netfn, v.cmd, IPMI_CHAN_ALL)?;
+                    .receivers()
+                    .register(&self.user, v.netfn, v.cmd, IPMI_CHAN_ALL)?;
                 Ok(0)
             }
             IPMICTL_UNREGISTER_FOR_CMD => {
                 let v: IpmiCmdspec = read_user(arg)?;
                 self.iface
-                    .unregister_for_cmd(&self.user, v.netfn, v.cmd, IPMI_CHAN_ALL)?;
+                    .receivers()
+                    .unregister(&self.user, v.netfn, v.cmd, IPMI_CHAN_ALL)?;
                 Ok(0)
             }
             IPMICTL_REGISTER_FOR_CMD_CHANS => {
                 let v: IpmiCmdspecChans = read_user(arg)?;
                 // C's ipmi_register_for_cmd() takes unsigned char netfn and cmd.
                 self.iface
-                    .register_for_cmd(&self.user, v.netfn as u8, v.cmd as u8, v.chans)?;
+                    .receivers()
+                    .register(&self.user, v.netfn as u8, v.cmd as u8, v.chans)?;
                 Ok(0)
             }
             IPMICTL_UNREGISTER_FOR_CMD_CHANS => {
                 let v: IpmiCmdspecChans = read_user(arg)?;
-                self.iface
-                    .unregister_for_cmd(&self.user, v.netfn as u8, v.cmd as u8, v.chans)?;
+                self.iface.receivers().unregister(
+                    &self.user,
+                    v.netfn as u8,
+                    v.cmd as u8,
+                    v.chans,
+                )?;
                 Ok(0)
             }
             IPMICTL_SET_GETS_EVENTS_CMD => {
@@ -262,43 +269,45 @@ impl DevFile {
             }
             IPMICTL_SET_MY_ADDRESS_CMD => {
                 let v: u32 = read_user(arg)?;
-                self.iface.set_my_address(0, v as u8)?;
+                self.iface.set_my_addrinfo(0, |a| a.address = v as u8)?;
                 Ok(0)
             }
             IPMICTL_GET_MY_ADDRESS_CMD => {
-                let v = u32::from(self.iface.my_address(0)?);
+                let v = u32::from(self.iface.my_addrinfo(0)?.address);
                 write_user(arg, &v)?;
                 Ok(0)
             }
             IPMICTL_SET_MY_LUN_CMD => {
                 let v: u32 = read_user(arg)?;
-                self.iface.set_my_lun(0, v as u8)?;
+                self.iface.set_my_addrinfo(0, |a| a.set_lun(v as u8))?;
                 Ok(0)
             }
             IPMICTL_GET_MY_LUN_CMD => {
-                let v = u32::from(self.iface.my_lun(0)?);
+                let v = u32::from(self.iface.my_addrinfo(0)?.lun());
                 write_user(arg, &v)?;
                 Ok(0)
             }
             IPMICTL_SET_MY_CHANNEL_ADDRESS_CMD => {
                 let v: IpmiChannelLunAddressSet = read_user(arg)?;
-                self.iface.set_my_address(v.channel.into(), v.value)?;
+                self.iface
+                    .set_my_addrinfo(v.channel.into(), |a| a.address = v.value)?;
                 Ok(0)
             }
             IPMICTL_GET_MY_CHANNEL_ADDRESS_CMD => {
                 let mut v: IpmiChannelLunAddressSet = read_user(arg)?;
-                v.value = self.iface.my_address(v.channel.into())?;
+                v.value = self.iface.my_addrinfo(v.channel.into())?.address;
                 write_user(arg, &v)?;
                 Ok(0)
             }
             IPMICTL_SET_MY_CHANNEL_LUN_CMD => {
                 let v: IpmiChannelLunAddressSet = read_user(arg)?;
-                self.iface.set_my_lun(v.channel.into(), v.value)?;
+                self.iface
+                    .set_my_addrinfo(v.channel.into(), |a| a.set_lun(v.value))?;
                 Ok(0)
             }
             IPMICTL_GET_MY_CHANNEL_LUN_CMD => {
                 let mut v: IpmiChannelLunAddressSet = read_user(arg)?;
-                v.value = self.iface.my_lun(v.channel.into())?;
+                v.value = self.iface.my_addrinfo(v.channel.into())?.lun();
                 write_user(arg, &v)?;
                 Ok(0)
             }

@@ -513,7 +513,7 @@ pub(crate) fn decode_get_msg(rsp: &[u8], medium: u8) -> Result<GetMsg<'_>, GetMs
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_message))]
 mod tests {
     use super::*;
-    use crate::addr::IpmbDirectAddr;
+    use crate::addr::{IpmbDirectAddr, TEST_LAN};
 
     #[test]
     fn checksum_of_empty_is_zero() {
@@ -553,14 +553,7 @@ mod tests {
     };
 
     /// A LAN address used by several tests.
-    const LAN: LanAddr = LanAddr {
-        channel: 2,
-        privilege: 4,
-        session_handle: 0x11,
-        remote_swid: 0x81,
-        local_swid: 0x41,
-        lun: 1,
-    };
+    const LAN: LanAddr = TEST_LAN;
 
     /// A buffer of `IPMI_MAX_MSG_LENGTH` bytes counting up, for length tests.
     const BIG: [u8; IPMI_MAX_MSG_LENGTH] = {
@@ -743,66 +736,61 @@ mod tests {
         );
     }
 
+    /// Checks `check_request()` of a request with `n` data bytes to `addr`, on a channel of
+    /// `medium`, for each `(addr, medium, n, result)`.
+    fn check_requests(cases: &[(Addr, u8, usize, Result<(), Errno>)]) {
+        for &(addr, medium, n, want) in cases {
+            let msg = Msg {
+                data: &BIG[..n],
+                ..GET_DEVICE_ID
+            };
+            assert_eq!(check_request(&addr, medium, &msg), want);
+        }
+    }
+
     #[test]
     fn ipmb_request_checks() {
         let ipmb = Addr::Ipmb(MC);
         let bcast = Addr::IpmbBroadcast(MC);
-        let msg = |n: usize| Msg {
-            data: &BIG[..n],
-            ..GET_DEVICE_ID
-        };
-        assert_eq!(
-            check_request(&ipmb, IPMI_CHANNEL_MEDIUM_IPMB, &msg(0)),
-            Ok(())
-        );
-        assert_eq!(
-            check_request(&ipmb, IPMI_CHANNEL_MEDIUM_8023LAN, &msg(0)),
-            Err(Errno::Inval)
-        );
-        assert_eq!(check_request(&ipmb, 1, &msg(262)), Ok(()));
-        assert_eq!(check_request(&ipmb, 1, &msg(263)), Err(Errno::MsgSize));
-        assert_eq!(check_request(&bcast, 1, &msg(261)), Ok(()));
-        assert_eq!(check_request(&bcast, 1, &msg(262)), Err(Errno::MsgSize));
         let bad_lun = Addr::Ipmb(IpmbAddr { lun: 4, ..MC });
-        assert_eq!(check_request(&bad_lun, 1, &msg(0)), Err(Errno::Inval));
-        // C checks the length before the LUN.
-        assert_eq!(check_request(&bad_lun, 1, &msg(263)), Err(Errno::MsgSize));
-        // ... but the medium before the length.
-        assert_eq!(check_request(&bad_lun, 0, &msg(263)), Err(Errno::Inval));
+        check_requests(&[
+            (ipmb, IPMI_CHANNEL_MEDIUM_IPMB, 0, Ok(())),
+            (ipmb, IPMI_CHANNEL_MEDIUM_8023LAN, 0, Err(Errno::Inval)),
+            (ipmb, IPMI_CHANNEL_MEDIUM_IPMB, 262, Ok(())),
+            (ipmb, IPMI_CHANNEL_MEDIUM_IPMB, 263, Err(Errno::MsgSize)),
+            (bcast, IPMI_CHANNEL_MEDIUM_IPMB, 261, Ok(())),
+            (bcast, IPMI_CHANNEL_MEDIUM_IPMB, 262, Err(Errno::MsgSize)),
+            (bad_lun, IPMI_CHANNEL_MEDIUM_IPMB, 0, Err(Errno::Inval)),
+            // C checks the length before the LUN...
+            (bad_lun, IPMI_CHANNEL_MEDIUM_IPMB, 263, Err(Errno::MsgSize)),
+            // ... but the medium before the length.
+            (bad_lun, 0, 263, Err(Errno::Inval)),
+        ]);
     }
 
     #[test]
     fn lan_and_direct_request_checks() {
         let lan = Addr::Lan(LAN);
-        let msg = |n: usize| Msg {
-            data: &BIG[..n],
-            ..GET_DEVICE_ID
-        };
-        assert_eq!(
-            check_request(&lan, IPMI_CHANNEL_MEDIUM_8023LAN, &msg(0)),
-            Ok(())
-        );
-        assert_eq!(
-            check_request(&lan, IPMI_CHANNEL_MEDIUM_ASYNC, &msg(260)),
-            Ok(())
-        );
-        assert_eq!(
-            check_request(&lan, IPMI_CHANNEL_MEDIUM_ASYNC, &msg(261)),
-            Err(Errno::MsgSize)
-        );
-        assert_eq!(
-            check_request(&lan, IPMI_CHANNEL_MEDIUM_IPMB, &msg(0)),
-            Err(Errno::Inval)
-        );
         let bad_lun = Addr::Lan(LanAddr { lun: 4, ..LAN });
-        assert_eq!(check_request(&bad_lun, 4, &msg(0)), Err(Errno::Inval));
-        assert_eq!(check_request(&bad_lun, 4, &msg(261)), Err(Errno::MsgSize));
         let direct = Addr::IpmbDirect(IpmbDirectAddr {
             slave_addr: 0x40,
             rs_lun: 0,
             rq_lun: 0,
         });
-        assert_eq!(check_request(&direct, 0, &msg(0)), Err(Errno::AfNoSupport));
+        check_requests(&[
+            (lan, IPMI_CHANNEL_MEDIUM_8023LAN, 0, Ok(())),
+            (lan, IPMI_CHANNEL_MEDIUM_ASYNC, 260, Ok(())),
+            (lan, IPMI_CHANNEL_MEDIUM_ASYNC, 261, Err(Errno::MsgSize)),
+            (lan, IPMI_CHANNEL_MEDIUM_IPMB, 0, Err(Errno::Inval)),
+            (bad_lun, IPMI_CHANNEL_MEDIUM_8023LAN, 0, Err(Errno::Inval)),
+            (
+                bad_lun,
+                IPMI_CHANNEL_MEDIUM_8023LAN,
+                261,
+                Err(Errno::MsgSize),
+            ),
+            (direct, 0, 0, Err(Errno::AfNoSupport)),
+        ]);
     }
 
     #[test]
@@ -918,32 +906,59 @@ mod tests {
         assert!(matches!(decode_get_msg(&odd, 1), Ok(GetMsg::Response(_))));
     }
 
+    /// Checks that `rsp`, from a channel of `medium`, decodes as a response from `addr` with
+    /// `(seq, netfn, request netfn, cmd)` as `head` and `data`, needs `min` bytes, and is
+    /// dropped with a non-zero Get Message completion code.
+    fn check_response(
+        rsp: &[u8],
+        medium: u8,
+        addr: Addr,
+        head: (u8, u8, u8, u8),
+        data: &[u8],
+        min: usize,
+    ) {
+        let r = as_rsp(decode_get_msg(rsp, medium));
+        assert!(r.is_some());
+        let Some(r) = r else { return };
+        assert_eq!(r.addr, addr);
+        assert_eq!((r.seq, r.netfn, r.request_netfn(), r.cmd), head);
+        assert_eq!(r.data, data);
+        // A response must hold at least its completion code.
+        assert!(
+            matches!(decode_get_msg(&rsp[..min], medium), Ok(GetMsg::Response(r)) if r.data.len() == 1)
+        );
+        assert_eq!(
+            decode_get_msg(&rsp[..min - 1], medium),
+            Err(GetMsgDrop::TooShort)
+        );
+        let mut failed = [0u8; 16];
+        failed[..rsp.len()].copy_from_slice(rsp);
+        failed[2] = 0x80;
+        assert_eq!(
+            decode_get_msg(&failed[..rsp.len()], medium),
+            Err(GetMsgDrop::Failed)
+        );
+    }
+
     #[test]
     fn ipmb_response_decoded() {
         // 0x40 LUN 2 answers Get Device ID (seq 5) on channel 1 with cc 0 and one data byte.
         let rsp = [
             0x1c, 0x33, 0x00, 0x01, 0x1c, 0xc4, 0x40, 0x16, 0x01, 0x00, 0x20, 0x89,
         ];
-        let r = as_rsp(decode_get_msg(&rsp, 1));
-        assert!(r.is_some());
-        let Some(r) = r else { return };
         let addr = IpmbAddr {
             channel: 1,
             slave_addr: 0x40,
             lun: 2,
         };
-        assert_eq!(r.addr, Addr::Ipmb(addr));
-        assert_eq!(
-            (r.seq, r.netfn, r.request_netfn(), r.cmd),
-            (5, 0x07, 0x06, 0x01)
+        check_response(
+            &rsp,
+            1,
+            Addr::Ipmb(addr),
+            (5, 0x07, 0x06, 0x01),
+            &[0x00, 0x20],
+            11,
         );
-        assert_eq!(r.data, [0x00, 0x20]);
-        // A response needs 11 bytes (it must hold a completion code).
-        assert!(matches!(decode_get_msg(&rsp[..11], 1), Ok(GetMsg::Response(r)) if r.data == [0]));
-        assert_eq!(decode_get_msg(&rsp[..10], 1), Err(GetMsgDrop::TooShort));
-        let mut failed = rsp;
-        failed[2] = 0xff;
-        assert_eq!(decode_get_msg(&failed, 1), Err(GetMsgDrop::Failed));
     }
 
     #[test]
@@ -956,12 +971,9 @@ mod tests {
         assert!(c.is_some());
         let Some(c) = c else { return };
         let addr = LanAddr {
-            channel: 2,
-            privilege: 4,
-            session_handle: 0x11,
             remote_swid: 0x41,
             local_swid: 0x81,
-            lun: 1,
+            ..TEST_LAN
         };
         assert_eq!(c.addr, Addr::Lan(addr));
         assert_eq!((c.chan, c.msgid, c.netfn, c.cmd), (2, 3, 0x0a, 0x10));
@@ -987,28 +999,29 @@ mod tests {
         let rsp = [
             0x1c, 0x33, 0x00, 0x22, 0x11, 0x81, 0x2c, 0x00, 0x41, 0x25, 0x10, 0x00, 0x55, 0x00,
         ];
-        let r = as_rsp(decode_get_msg(&rsp, 5));
-        assert!(r.is_some());
-        let Some(r) = r else { return };
         let addr = LanAddr {
-            channel: 2,
             privilege: 2,
-            session_handle: 0x11,
             remote_swid: 0x41,
             local_swid: 0x81,
-            lun: 1,
+            ..TEST_LAN
         };
-        assert_eq!(r.addr, Addr::Lan(addr));
-        assert_eq!(
-            (r.seq, r.netfn, r.request_netfn(), r.cmd),
-            (9, 0x0b, 0x0a, 0x10)
+        let head = (9, 0x0b, 0x0a, 0x10);
+        check_response(
+            &rsp,
+            IPMI_CHANNEL_MEDIUM_ASYNC,
+            Addr::Lan(addr),
+            head,
+            &[0x00, 0x55],
+            13,
         );
-        assert_eq!(r.data, [0x00, 0x55]);
-        assert!(decode_get_msg(&rsp[..13], 4).is_ok());
-        assert_eq!(decode_get_msg(&rsp[..12], 4), Err(GetMsgDrop::TooShort));
-        let mut failed = rsp;
-        failed[2] = 0x80;
-        assert_eq!(decode_get_msg(&failed, 4), Err(GetMsgDrop::Failed));
+        check_response(
+            &rsp,
+            IPMI_CHANNEL_MEDIUM_8023LAN,
+            Addr::Lan(addr),
+            head,
+            &[0x00, 0x55],
+            13,
+        );
     }
 
     #[test]

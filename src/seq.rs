@@ -479,7 +479,7 @@ impl Maintenance {
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_seq))]
 mod tests {
     use super::*;
-    use crate::addr::{IpmbAddr, LanAddr};
+    use crate::addr::{IpmbAddr, LanAddr, TEST_LAN};
 
     /// The key of a request to IPMB 0x40 LUN 0 on channel 0.
     fn key(netfn: u8, cmd: u8) -> SeqKey {
@@ -619,14 +619,7 @@ mod tests {
     #[test]
     fn find_lan_ignores_privilege() {
         let mut t = SeqTable::<u32>::new();
-        let lan = LanAddr {
-            channel: 2,
-            privilege: 4,
-            session_handle: 0x11,
-            remote_swid: 0x81,
-            local_swid: 0x41,
-            lun: 1,
-        };
+        let lan = TEST_LAN;
         let sent = SeqKey {
             addr: Addr::Lan(lan),
             netfn: 0x0a,

@@ -35,7 +35,7 @@ use kernel::{
 
 use crate::defs::{
     error_response, response_netfn, Cc, IPMI_BMC_SLAVE_ADDR, IPMI_BMC_SMS_LUN, IPMI_MAX_CHANNELS,
-    IPMI_MAX_MSG_LENGTH, IPMI_RESPONSE_RECV_TYPE,
+    IPMI_MAX_LUN, IPMI_MAX_MSG_LENGTH, IPMI_RESPONSE_RECV_TYPE,
 };
 use crate::kcs::io::{IrqHandler, PortIo};
 use crate::kcs::sm::KcsRegisters;
@@ -171,9 +171,23 @@ struct UserEntry {
 
 /// Our address and LUN on one channel (C `struct ipmi_my_addrinfo`).
 #[derive(Clone, Copy)]
-struct AddrInfo {
-    address: u8,
+pub(crate) struct AddrInfo {
+    /// Our IPMB slave address.
+    pub(crate) address: u8,
+    /// Our LUN, 0 to 3.
     lun: u8,
+}
+
+impl AddrInfo {
+    /// Our LUN.
+    pub(crate) fn lun(&self) -> u8 {
+        self.lun
+    }
+
+    /// Sets our LUN to the low two bits of `lun`, as C `ipmi_set_my_LUN()` does.
+    pub(crate) fn set_lun(&mut self, lun: u8) {
+        self.lun = lun & IPMI_MAX_LUN;
+    }
 }
 
 /// Counters, for the log and debugging.
@@ -815,8 +829,7 @@ impl HandlerState {
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_handler))]
 mod tests {
     use super::*;
-    use crate::addr::{Addr, IpmbAddr};
-    use crate::defs::IPMI_NETFN_APP_REQUEST;
+    use crate::defs::{IPMI_BMC_EVT_MSG_INTR, IPMI_BMC_RCV_MSG_INTR, IPMI_GET_DEVICE_ID_CMD};
     use crate::handler::testing::*;
     use crate::kcs::model::Fault;
 
@@ -856,7 +869,7 @@ mod tests {
         bring_up(&i, Irq::Delivered)?;
         model(&i, |m| {
             m.set_answer_delay_us(1_000_000);
-            m.set_response_for(0x01, &DEVICE_ID_RSP);
+            m.set_response_for(IPMI_GET_DEVICE_ID_CMD, &DEVICE_ID_RSP);
         });
         let user = i.create_user()?;
         send_get_device_id(&i, &user, 1)?;
@@ -895,7 +908,7 @@ mod tests {
         i.set_gets_events(&user, true);
         model(&i, |m| {
             m.set_answer_delay_us(2_500_000);
-            m.set_response_for(0x01, &DEVICE_ID_RSP);
+            m.set_response_for(IPMI_GET_DEVICE_ID_CMD, &DEVICE_ID_RSP);
         });
         send_get_device_id(&i, &user, 7)?;
         let (m, after) = wait_answer(&i, &user, 20_000_000, Irq::Lost).ok_or(ETIMEDOUT)?;
@@ -923,7 +936,9 @@ mod tests {
         let back = now(&i);
         let mut ok = false;
         for id in 2..40 {
-            model(&i, |m| m.set_response_for(0x01, &DEVICE_ID_RSP));
+            model(&i, |m| {
+                m.set_response_for(IPMI_GET_DEVICE_ID_CMD, &DEVICE_ID_RSP)
+            });
             send_get_device_id(&i, &user, id)?;
             let (m, _) = wait_answer(&i, &user, 500_000, Irq::Lost).ok_or(ETIMEDOUT)?;
             if m.data().first() == Some(&0) {
@@ -973,7 +988,9 @@ mod tests {
         let used = model(&i, |m| m.accesses()) - before;
         assert!(used < 16 * u64::from(crate::si::MAX_EVENTS_PER_CALL));
         let user = i.create_user()?;
-        model(&i, |m| m.set_response_for(0x01, &DEVICE_ID_RSP));
+        model(&i, |m| {
+            m.set_response_for(IPMI_GET_DEVICE_ID_CMD, &DEVICE_ID_RSP)
+        });
         send_get_device_id(&i, &user, 3)?;
         let (m, _) = wait_answer(&i, &user, 5_000_000, Irq::Delivered).ok_or(ETIMEDOUT)?;
         assert_eq!(m.data(), &DEVICE_ID_RSP[2..]);
@@ -1004,26 +1021,13 @@ mod tests {
         let user = i.create_user()?;
         // The BMC accepts the Send Message; the remote controller never answers.
         model(&i, |m| m.set_response_for(0x34, &[0x1c, 0x34, 0x00]));
-        let ipmb = Request {
-            addr: Addr::Ipmb(IpmbAddr {
-                channel: 0,
-                slave_addr: 0x40,
-                lun: 0,
-            }),
-            msgid: 1,
-            netfn: IPMI_NETFN_APP_REQUEST,
-            cmd: 0x01,
-            data: &[],
-            retries: 0,
-            retry_ms: 60_000,
-        };
-        i.send(&user, &ipmb)?;
+        i.send(&user, &ipmb_get_device_id(1))?;
         run(&i, now(&i) + 100_000, Irq::Lost);
         assert!(user.pop().is_none());
         // One in flight (slow to take its bytes), one queued behind it.
         model(&i, |m| {
             m.set_ibf_delay(20);
-            m.set_response_for(0x01, &DEVICE_ID_RSP);
+            m.set_response_for(IPMI_GET_DEVICE_ID_CMD, &DEVICE_ID_RSP);
         });
         send_get_device_id(&i, &user, 2)?;
         send_get_device_id(&i, &user, 3)?;
@@ -1051,17 +1055,20 @@ mod tests {
     fn shutdown_waits_and_turns_interrupts_off() -> Result {
         let i = iface(true)?;
         bring_up(&i, Irq::Delivered)?;
-        assert_ne!(model(&i, |m| m.enables()) & 0x01, 0);
+        assert_ne!(model(&i, |m| m.enables()) & IPMI_BMC_RCV_MSG_INTR, 0);
         let user = i.create_user()?;
         model(&i, |m| {
             m.set_ibf_delay(20);
-            m.set_response_for(0x01, &DEVICE_ID_RSP);
+            m.set_response_for(IPMI_GET_DEVICE_ID_CMD, &DEVICE_ID_RSP);
         });
         send_get_device_id(&i, &user, 5)?;
         i.shutdown();
         let m = user.pop().ok_or(ENOMSG)?;
         assert_eq!(m.data(), &DEVICE_ID_RSP[2..]);
-        assert_eq!(model(&i, |m| m.enables()) & 0x03, 0);
+        assert_eq!(
+            model(&i, |m| m.enables()) & (IPMI_BMC_RCV_MSG_INTR | IPMI_BMC_EVT_MSG_INTR),
+            0
+        );
         assert_eq!(send_get_device_id(&i, &user, 6), Err(ENODEV));
         Ok(())
     }

@@ -361,8 +361,44 @@ impl HandlerState {
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_handler_pm))]
 mod tests {
     use super::*;
-    use crate::defs::IPMI_NETFN_APP_REQUEST;
+    use crate::defs::{IPMI_GET_DEVICE_ID_CMD, IPMI_NETFN_APP_REQUEST};
     use crate::handler::testing::*;
+
+    /// Runtime suspend is refused (`EBUSY`, counted) while a request is in flight and taken once
+    /// the interface is idle; a request sent while runtime-suspended waits, and goes out after
+    /// the runtime resume.
+    #[test]
+    fn runtime_suspend_waits_for_idle() -> Result {
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        let user = i.create_user()?;
+        model(&i, |m| m.set_answer_delay_us(50_000));
+        model(&i, |m| {
+            m.set_response_for(IPMI_GET_DEVICE_ID_CMD, &DEVICE_ID_RSP)
+        });
+        send_get_device_id(&i, &user, 1)?;
+        assert_eq!(i.runtime_suspend(), Err(EBUSY));
+        let (m, _) = wait_answer(&i, &user, 1_000_000, Irq::Lost).ok_or(ETIMEDOUT)?;
+        assert_eq!(m.msgid, 1);
+        i.runtime_suspend()?;
+        model(&i, |m| {
+            m.set_response_for(IPMI_GET_DEVICE_ID_CMD, &DEVICE_ID_RSP)
+        });
+        send_get_device_id(&i, &user, 2)?;
+        run(&i, now(&i) + 3_000_000, Irq::Lost);
+        assert!(user.pop().is_none());
+        i.runtime_resume();
+        let (m, _) = wait_answer(&i, &user, 1_000_000, Irq::Lost).ok_or(ETIMEDOUT)?;
+        assert_eq!((m.msgid, m.data()), (2, &DEVICE_ID_RSP[2..]));
+        let (s, suspended, _) = i.pm_stats();
+        assert!(!suspended);
+        assert_eq!(
+            (s.runtime_suspend, s.runtime_suspend_busy, s.runtime_resume),
+            (1, 1, 1)
+        );
+        i.destroy_user(&user);
+        Ok(())
+    }
 
     /// A request still at the BMC when a system suspend gives up waiting is answered once
     /// (0xC3) and never sent again after resume: the BMC executes it at most once.
@@ -374,14 +410,20 @@ mod tests {
         model(&i, |m| m.set_answer_delay_us(10_000_000));
         send_get_device_id(&i, &user, 9)?;
         run(&i, now(&i) + 100_000, Irq::Lost);
-        let sent = model(&i, |m| m.count(IPMI_NETFN_APP_REQUEST, 0x01));
+        let sent = model(&i, |m| {
+            m.count(IPMI_NETFN_APP_REQUEST, IPMI_GET_DEVICE_ID_CMD)
+        });
         assert_eq!(sent, 1);
         // The virtual clock stands still meanwhile, so the quiesce times out.
         i.suspend();
         i.resume()?;
         model(&i, |m| m.set_answer_delay_us(0));
         run(&i, now(&i) + 20_000_000, Irq::Lost);
-        assert_eq!(model(&i, |m| m.count(IPMI_NETFN_APP_REQUEST, 0x01)), 1);
+        assert_eq!(
+            model(&i, |m| m
+                .count(IPMI_NETFN_APP_REQUEST, IPMI_GET_DEVICE_ID_CMD)),
+            1
+        );
         let m = user.pop().ok_or(ENOMSG)?;
         assert_eq!(m.data(), &[Cc::TIMEOUT.0][..]);
         assert!(user.pop().is_none());

@@ -31,26 +31,10 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         guard.h.release_held(user);
     }
 
-    /// Registers `user` for (`netfn`, `cmd`) on `chans` (C `ipmi_register_for_cmd()`).
-    pub(crate) fn register_for_cmd(
-        &self,
-        user: &Arc<User>,
-        netfn: u8,
-        cmd: u8,
-        chans: u32,
-    ) -> Result {
-        self.rcvrs.register(user, netfn, cmd, chans)
-    }
-
-    /// Unregisters `user` from (`netfn`, `cmd`) on `chans` (C `ipmi_unregister_for_cmd()`).
-    pub(crate) fn unregister_for_cmd(
-        &self,
-        user: &Arc<User>,
-        netfn: u8,
-        cmd: u8,
-        chans: u32,
-    ) -> Result {
-        self.rcvrs.unregister(user, netfn, cmd, chans)
+    /// The command receivers, for (un)registrations (C `ipmi_register_for_cmd()` and
+    /// `ipmi_unregister_for_cmd()`); see the module's `# Locking`.
+    pub(crate) fn receivers(&self) -> &RcvrTable {
+        &self.rcvrs
     }
 
     /// Turns event delivery on or off for `user`, handing it the events kept meanwhile
@@ -360,7 +344,31 @@ impl HandlerState {
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_handler_recv))]
 mod tests {
     use super::*;
+    use crate::defs::{IPMI_ASYNC_EVENT_RECV_TYPE, IPMI_GET_DEVICE_ID_CMD};
     use crate::handler::testing::*;
+
+    /// Events that come while no user wants them wait, at most 25 of them (C `waiting_events`),
+    /// and go to the first user that turns events on.
+    #[test]
+    fn events_wait_until_a_user_wants_them() -> Result {
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        let user = i.create_user()?;
+        model(&i, |m| m.queue_events(30));
+        run(&i, now(&i) + 5_000_000, Irq::Lost);
+        assert_eq!(model(&i, |m| m.pending_events()), 0);
+        assert!(user.pop().is_none());
+        i.set_gets_events(&user, true);
+        let mut n = 0;
+        while let Some(m) = user.pop() {
+            assert_eq!(m.recv_type, IPMI_ASYNC_EVENT_RECV_TYPE);
+            n += 1;
+        }
+        assert_eq!(n, MAX_EVENTS_IN_QUEUE);
+        assert_eq!(i.stats().events, 30);
+        i.destroy_user(&user);
+        Ok(())
+    }
 
     /// A BMC flooding commands nobody registered for: the 0xC1 answers waiting for the
     /// interface stay bounded, a user's request still gets through in bounded time, and every
@@ -374,7 +382,9 @@ mod tests {
         let t = now(&i);
         let max_q = run(&i, t + 200_000, Irq::Lost);
         assert!(max_q <= REPLIES_MAX + 1);
-        model(&i, |m| m.set_response_for(0x01, &DEVICE_ID_RSP));
+        model(&i, |m| {
+            m.set_response_for(IPMI_GET_DEVICE_ID_CMD, &DEVICE_ID_RSP)
+        });
         send_get_device_id(&i, &user, 4)?;
         let (m, after) = wait_answer(&i, &user, 30_000_000, Irq::Lost).ok_or(ETIMEDOUT)?;
         assert_eq!(m.data(), &DEVICE_ID_RSP[2..]);

@@ -8,8 +8,7 @@ use kernel::{prelude::*, sync::Arc};
 use super::{AddrInfo, Clock, IfaceInner, Interface, OutKind, Outbound, Pending, Regs};
 use crate::addr::{Addr, IPMI_ADDR_SIZE};
 use crate::defs::{
-    is_response_netfn, IPMI_GET_CHANNEL_INFO_CMD, IPMI_MAX_LUN, IPMI_NETFN_APP_REQUEST,
-    IPMI_RESPONSE_RECV_TYPE,
+    is_response_netfn, IPMI_GET_CHANNEL_INFO_CMD, IPMI_NETFN_APP_REQUEST, IPMI_RESPONSE_RECV_TYPE,
 };
 use crate::error::Errno;
 use crate::message::{
@@ -170,44 +169,19 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         Ok(())
     }
 
-    /// Sets our IPMB address on `chan` (C `ipmi_set_my_address()`).
-    pub(crate) fn set_my_address(&self, chan: u32, address: u8) -> Result {
+    /// Our IPMB address and LUN on `chan` (C `ipmi_get_my_address()`, `ipmi_get_my_LUN()`);
+    /// `EINVAL` for a channel over 15.
+    pub(crate) fn my_addrinfo(&self, chan: u32) -> Result<AddrInfo> {
+        let guard = self.inner.lock();
+        guard.h.addrinfo.get(chan as usize).copied().ok_or(EINVAL)
+    }
+
+    /// Changes our IPMB address or LUN on `chan` with `set` (C `ipmi_set_my_address()`,
+    /// `ipmi_set_my_LUN()`); `EINVAL` for a channel over 15.
+    pub(crate) fn set_my_addrinfo(&self, chan: u32, set: impl FnOnce(&mut AddrInfo)) -> Result {
         let mut guard = self.inner.lock();
-        let info = guard.h.addrinfo.get_mut(chan as usize).ok_or(EINVAL)?;
-        info.address = address;
+        set(guard.h.addrinfo.get_mut(chan as usize).ok_or(EINVAL)?);
         Ok(())
-    }
-
-    /// Our IPMB address on `chan` (C `ipmi_get_my_address()`).
-    pub(crate) fn my_address(&self, chan: u32) -> Result<u8> {
-        Ok(self
-            .inner
-            .lock()
-            .h
-            .addrinfo
-            .get(chan as usize)
-            .ok_or(EINVAL)?
-            .address)
-    }
-
-    /// Sets our LUN on `chan` (C `ipmi_set_my_LUN()`).
-    pub(crate) fn set_my_lun(&self, chan: u32, lun: u8) -> Result {
-        let mut guard = self.inner.lock();
-        let info = guard.h.addrinfo.get_mut(chan as usize).ok_or(EINVAL)?;
-        info.lun = lun & IPMI_MAX_LUN;
-        Ok(())
-    }
-
-    /// Our LUN on `chan` (C `ipmi_get_my_LUN()`).
-    pub(crate) fn my_lun(&self, chan: u32) -> Result<u8> {
-        Ok(self
-            .inner
-            .lock()
-            .h
-            .addrinfo
-            .get(chan as usize)
-            .ok_or(EINVAL)?
-            .lun)
     }
 
     /// The maintenance mode (C `ipmi_get_maintenance_mode()`).
@@ -245,4 +219,51 @@ pub(super) fn channel_info_req(chan: u8) -> Result<SmiMsg> {
         },
     )
     .map_err(Error::from)
+}
+
+/// The send path under test.
+#[cfg(any(test, ripmi_test))]
+#[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_handler_send))]
+mod tests {
+    use super::*;
+    use crate::defs::{IPMI_MAX_CHANNELS, IPMI_SEND_MSG_CMD};
+    use crate::handler::testing::*;
+
+    /// An IPMB request goes to the BMC as one Send Message carrying our address and LUN on its
+    /// channel (as set), and waits in the sequence table for the remote answer; a channel over
+    /// 15 has no address.
+    #[test]
+    fn ipmb_request_is_wrapped_in_send_message() -> Result {
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        i.set_my_addrinfo(0, |a| {
+            a.address = 0x30;
+            a.set_lun(6);
+        })?;
+        assert_eq!(i.my_addrinfo(0)?.lun(), 2);
+        let past = u32::try_from(IPMI_MAX_CHANNELS).map_err(|_| EINVAL)?;
+        assert!(i.set_my_addrinfo(past, |_| ()).is_err());
+        let user = i.create_user()?;
+        model(&i, |m| {
+            m.set_response_for(IPMI_SEND_MSG_CMD, &[0x1c, 0x34, 0x00])
+        });
+        i.send(&user, &ipmb_get_device_id(1))?;
+        run(&i, now(&i) + 100_000, Irq::Lost);
+        assert_eq!(model(&i, |m| m.send_messages()), 1);
+        let (sent, len) = model(&i, |m| {
+            let mut b = [0u8; 16];
+            let r = m.last_request();
+            let n = r.len().min(b.len());
+            b[..n].copy_from_slice(&r[..n]);
+            (b, r.len())
+        });
+        // Send Message on channel 0 to 0x40, Get Device ID, from 0x30 LUN 2 with sequence 0.
+        assert_eq!(
+            &sent[..len],
+            &[0x18, 0x34, 0x00, 0x40, 0x18, 0xa8, 0x30, 0x02, 0x01, 0xcd][..]
+        );
+        assert!(user.pop().is_none());
+        i.destroy_user(&user);
+        Ok(())
+    }
 }

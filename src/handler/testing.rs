@@ -16,7 +16,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 use super::{Clock, Interface, Request};
-use crate::addr::Addr;
+use crate::addr::{Addr, IpmbAddr};
 use crate::defs::{IPMI_GET_DEVICE_ID_CMD, IPMI_NETFN_APP_REQUEST};
 use crate::kcs::io::IrqHandler;
 use crate::kcs::model::KcsModel;
@@ -129,8 +129,11 @@ pub(crate) fn bring_up(i: &TestIface, irq: Irq) -> Result {
     i.start()?;
     let t = now(i);
     run(i, t + 100_000, irq);
-    assert!(i.channels_ready());
-    Ok(())
+    if i.channels_ready() {
+        Ok(())
+    } else {
+        Err(ETIMEDOUT)
+    }
 }
 
 /// Sends Get Device ID to the BMC for `user`, as `SEND_COMMAND` does.
@@ -188,4 +191,22 @@ pub(crate) fn round_trip_closely(
         run(i, t + 5, Irq::Lost);
     }
     None
+}
+
+/// A Get Device ID for the controller at 0x40 on IPMB channel 0, tried once, with a minute to
+/// answer.
+pub(crate) fn ipmb_get_device_id(msgid: i64) -> Request<'static> {
+    Request {
+        addr: Addr::Ipmb(IpmbAddr {
+            channel: 0,
+            slave_addr: 0x40,
+            lun: 0,
+        }),
+        msgid,
+        netfn: IPMI_NETFN_APP_REQUEST,
+        cmd: IPMI_GET_DEVICE_ID_CMD,
+        data: &[],
+        retries: 0,
+        retry_ms: 60_000,
+    }
 }
