@@ -13,15 +13,21 @@
 //! Data flows one way per direction:
 //!
 //! ```text
-//! userspace -> devintf -> user -> handler -> smi (KCS) -> port I/O -> BMC
-//! userspace <- devintf <- user <- handler <- smi (KCS) <- IRQ/timer <- BMC
+//! userspace -> devintf -> user -> handler -> si -> kcs (port I/O) -> BMC
+//! userspace <- devintf <- user <- handler <- si <- kcs (IRQ/timer) <- BMC
 //!                                   |
-//!                        receivers (RCU table)
+//!                        rcvr_table (RCU receiver table)
 //! ```
 //!
+//! and the imports run one way, down: `ripmi -> platform -> device -> devintf -> handler ->
+//! {user, seq, si, rcvr_table, message, addr, timer, kcs, pm, poll} -> {error, defs, uapi}`,
+//! with no circle (`Documentation/design.rst` draws it).
+//!
 //! Files marked "pure" call no kernel API: they are compiled both here and in the host test
-//! crate (`tests/host`), and their `tests` modules run as KUnit suites here and as `cargo test`
-//! there. See `Documentation/design.rst` for the layout, the locking rules and their reasons.
+//! crate (`tests/host`), and their `tests` modules run as KUnit suites in the test build
+//! (`make RIPMI_TEST=1`, `cfg(ripmi_test)`) and as `cargo test` there. The shipped module holds
+//! no test code. See `Documentation/design.rst` for the layout, the locking rules and their
+//! reasons.
 
 use kernel::prelude::*;
 
