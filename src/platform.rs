@@ -11,6 +11,8 @@
 //! [`ipmi_si_platform.c`](srctree/drivers/char/ipmi/ipmi_si_platform.c) and
 //! [`ipmi_si_hardcode.c`](srctree/drivers/char/ipmi/ipmi_si_hardcode.c).
 
+use core::sync::atomic::{AtomicPtr, Ordering};
+
 use kernel::{
     bindings,
     device::{Core, Device},
@@ -106,11 +108,21 @@ unsafe impl Sync for Driver {}
 impl Driver {
     /// Registers the driver, then the `ports=` device if the parameters name one.
     pub(crate) fn register(module: &'static ThisModule, params: Params) -> Result<Pin<KBox<Self>>> {
-        let mut this = KBox::try_pin_init(
+        // The device binds when the driver registers, as an ACPI device does.
+        let manual = if params.ports != 0 {
+            Some(ManualDevice::register(
+                params.ports,
+                params.regspacing,
+                params.irq,
+            )?)
+        } else {
+            None
+        };
+        KBox::try_pin_init(
             try_pin_init!(Driver {
-                // First: probe reads it, and may run as soon as `drv` is registered.
+                // Before `drv`: probe reads them, and may run as soon as `drv` is registered.
                 params,
-                manual: None,
+                manual,
                 // SAFETY: `slot` is valid for writes; every pointer stored is static.
                 drv <- Opaque::try_ffi_init(move |slot: *mut bindings::platform_driver| unsafe {
                     slot.write(pin_init::zeroed());
@@ -127,24 +139,18 @@ impl Driver {
                 }),
             }),
             GFP_KERNEL,
-        )?;
-        if params.ports != 0 {
-            let dev = ManualDevice::register(params.ports, params.regspacing, params.irq)?;
-            // SAFETY: `manual` is not structurally pinned; the value is not moved.
-            unsafe { this.as_mut().get_unchecked_mut().manual = Some(dev) };
-        }
-        Ok(this)
+        )
     }
 }
 
 #[pinned_drop]
 impl PinnedDrop for Driver {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: `manual` is not structurally pinned; nothing is moved out of `self`.
-        let this = unsafe { self.get_unchecked_mut() };
-        this.manual.take();
+        if let Some(manual) = &self.manual {
+            manual.unregister();
+        }
         // SAFETY: The driver is registered (type invariants).
-        unsafe { bindings::platform_driver_unregister(this.drv.get()) };
+        unsafe { bindings::platform_driver_unregister(self.drv.get()) };
     }
 }
 
@@ -161,9 +167,13 @@ struct ManualPorts {
     irq: u32,
 }
 
-/// A platform device made from `ports=`/`irq=`/`regspacing=`; unregistered on drop.
+/// A platform device made from `ports=`/`irq=`/`regspacing=`; unregistered on drop, or before.
+///
+/// # Invariants
+///
+/// `pdev` is null or a device registered by [`ManualDevice::register`] and not unregistered.
 struct ManualDevice {
-    pdev: *mut bindings::platform_device,
+    pdev: AtomicPtr<bindings::platform_device>,
 }
 
 impl ManualDevice {
@@ -181,21 +191,28 @@ impl ManualDevice {
         // SAFETY: `info` and `data` are valid for the call; the core copies the data.
         let pdev = unsafe { bindings::platform_device_register_full(&info) };
         let pdev = kernel::error::from_err_ptr(pdev)?;
-        Ok(ManualDevice { pdev })
+        // INVARIANT: just registered.
+        Ok(ManualDevice {
+            pdev: AtomicPtr::new(pdev),
+        })
+    }
+
+    /// Unregisters the device (unbinding it first), once.
+    fn unregister(&self) {
+        let pdev = self.pdev.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if !pdev.is_null() {
+            // SAFETY: `pdev` is registered (type invariants); the swap makes this the only
+            // unregistration.
+            unsafe { bindings::platform_device_unregister(pdev) };
+        }
     }
 }
 
 impl Drop for ManualDevice {
     fn drop(&mut self) {
-        // SAFETY: `pdev` was registered by `register`.
-        unsafe { bindings::platform_device_unregister(self.pdev) };
+        self.unregister();
     }
 }
-
-// SAFETY: The pointer is only handed back to the driver core.
-unsafe impl Send for ManualDevice {}
-// SAFETY: As above.
-unsafe impl Sync for ManualDevice {}
 
 /// Reads the ACPI `_IFT` (interface type) of `dev`: `Ok(None)` if it is not an ACPI device,
 /// `EINVAL` if it is one without `_IFT` (C `acpi_ipmi_probe()` refuses it too).

@@ -10,6 +10,11 @@
 //! glue of [`ipmi_si_intf.c`](srctree/drivers/char/ipmi/ipmi_si_intf.c) (`sender()`,
 //! `si_irq_handler()`, `smi_timeout()`).
 //!
+//! This file holds the [`Interface`], its lock and lifecycle (creation, start and the channel
+//! scan, the timers, the interrupt, users, teardown); the rest is split by concern:
+//! [`send`] (the send path), [`recv`] (routing, held commands, events) and [`pm`] (quiesce,
+//! resume, runtime PM). Each has its tests, on the harness of `testing.rs` (test build only).
+//!
 //! # Locking
 //!
 //! One IRQ-safe spinlock, [`Interface::inner`], covers the SI state machine and the handler
