@@ -13,7 +13,7 @@ last_load_line() { dmesg | grep -a 'ripmi: loaded (' | tail -n 1; }
 stop_ripmi() { grep -q '^ripmi ' /proc/modules && unload-ripmi; true; }
 
 defaults() {
-	last_load_line | grep -q 'ports=0x0 regspacing=1 irq=0 devnum=0 max_users=30 max_msgs_per_user=100)' ||
+	last_load_line | grep -q 'ports=0x0 regspacing=1 irq=0 devnum=0 max_users=30 max_msgs_per_user=100 poll_max_busy_us=0)' ||
 		{ last_load_line; return 1; }
 }
 check ripmi-params-default defaults
