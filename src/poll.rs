@@ -22,7 +22,7 @@
 //! The learned time is a lower envelope: it follows a quicker response at once (halfway per
 //! transaction) and a slower one slowly (1/8 per transaction), so a quick command after slow ones
 //! is not held back by a jump far past its answer. Timeouts do not depend on any of this: they
-//! count the elapsed time of the clock (`src/handler.rs`).
+//! count the elapsed time of the clock (`src/handler/mod.rs`).
 
 /// The first look at a new wait, in µs.
 pub(crate) const FIRST_POLL_US: u32 = 4;
