@@ -2,6 +2,8 @@
 # ripmi: build ripmi.ko out of tree and run its tests.
 #
 #   make                    build ripmi.ko against the cached debug kernel (built if missing)
+#   make RIPMI_TEST=1       the test build: adds the KUnit suites, the KCS register model and
+#                           the dispatch benchmark (scripts/vm, check, fuzz, bench-dispatch use it)
 #   make KDIR=/path/to/kbuild   build against another Rust-enabled kernel build tree
 #   make check              host tests + VM tests (the README's test command)
 #   make fuzz               ioctl fuzzer, 1,000,000 operations in the VM (scripts/fuzz; FUZZ_OPS=N)
@@ -19,12 +21,14 @@ KDIR := $(shell scripts/build-kernel $(VARIANT) --print-dir)
 endif
 # With the cached kernels, objects go to the cache so the work tree stays clean;
 # with a user-supplied KDIR, kbuild's usual in-tree output is kept.
-# Each work tree gets its own object directory, so several trees can build against one cache.
-MO ?= $(if $(KDIR_AUTO),$(KDIR)-ripmi/$(shell echo $(CURDIR) | md5sum | cut -c1-8),$(CURDIR))
+# Each work tree gets its own object directory, so several trees can build against one cache,
+# and the test build (RIPMI_TEST=1) one of its own beside the shipped build's.
+RIPMI_TEST ?=
+MO ?= $(if $(KDIR_AUTO),$(KDIR)-ripmi/$(shell echo $(CURDIR) | md5sum | cut -c1-8)$(if $(filter 1,$(RIPMI_TEST)),-test),$(CURDIR))
 LLVM ?= -19
 export RUSTUP_TOOLCHAIN ?= 1.95.0
 
-KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) MO=$(MO) LLVM=$(LLVM)
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) MO=$(MO) LLVM=$(LLVM) RIPMI_TEST=$(RIPMI_TEST)
 
 .PHONY: all modules kernel print-ko check fuzz bench bench-dispatch host-test fmt fmt-check clippy rust-analyzer clean setup
 

@@ -12,6 +12,9 @@
 //! The user layout is native-endian, as C's: `addr_type` is an `int` at offset 0, `channel` a
 //! `short` at offset 4, and the per-type bytes start at offset 6.
 
+use crate::defs::{IPMI_BMC_CHANNEL, IPMI_MAX_CHANNELS};
+use crate::error::Errno;
+
 /// `IPMI_SYSTEM_INTERFACE_ADDR_TYPE`: the local BMC, through the system interface.
 pub(crate) const IPMI_SYSTEM_INTERFACE_ADDR_TYPE: i32 = 0x0c;
 /// `IPMI_IPMB_ADDR_TYPE`: a controller on an IPMB channel.
@@ -23,12 +26,8 @@ pub(crate) const IPMI_IPMB_DIRECT_ADDR_TYPE: i32 = 0x81;
 /// `IPMI_LAN_ADDR_TYPE`: a session on an 802.3 LAN or serial/modem channel.
 pub(crate) const IPMI_LAN_ADDR_TYPE: i32 = 0x04;
 
-/// `IPMI_BMC_CHANNEL`: the channel number of the system interface itself.
-pub(crate) const IPMI_BMC_CHANNEL: u8 = 0xf;
-/// `IPMI_MAX_CHANNELS`: channels are numbered 0 to 15.
-pub(crate) const IPMI_MAX_CHANNELS: u8 = 16;
-
 /// `IPMI_MAX_ADDR_SIZE`: the size of the `data` array of `struct ipmi_addr` (not its size).
+#[cfg(any(test, ripmi_test))]
 pub(crate) const IPMI_MAX_ADDR_SIZE: usize = 32;
 /// `sizeof(struct ipmi_addr)`: the largest `addr_len` a send ioctl accepts.
 pub(crate) const IPMI_ADDR_SIZE: usize = 40;
@@ -41,28 +40,6 @@ pub(crate) const IPMB_ADDR_LEN: usize = 8;
 pub(crate) const IPMB_DIRECT_ADDR_LEN: usize = 12;
 /// `sizeof(struct ipmi_lan_addr)`.
 pub(crate) const LAN_ADDR_LEN: usize = 12;
-
-/// An errno value produced by ripmi's pure code.
-///
-/// The kernel glue maps each variant to the `kernel::error::code` of the same name: `Inval` to
-/// `EINVAL`, `MsgSize` to `EMSGSIZE`, `AfNoSupport` to `EAFNOSUPPORT`, `Again` to `EAGAIN` and
-/// `Busy` to `EBUSY`. They are the values C returns in the same cases.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Errno {
-    /// `EINVAL`: a bad address, LUN, network function or command.
-    Inval,
-    /// `EMSGSIZE`: the message does not fit in `IPMI_MAX_MSG_LENGTH` once formatted.
-    MsgSize,
-    /// `EAFNOSUPPORT`: an IPMB direct address, which the KCS interface cannot carry.
-    AfNoSupport,
-    /// `EAGAIN`: all 64 sequence numbers are in use.
-    Again,
-    /// `EBUSY`: the BMC is being reset (maintenance mode), so no request may be sent; or a
-    /// command registration overlaps another.
-    Busy,
-    /// `ENOENT`: a command unregistration matched nothing of the caller's.
-    NoEnt,
-}
 
 /// An IPMB address: a controller on an IPMB channel (`struct ipmi_ipmb_addr`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,7 +148,7 @@ impl Addr {
         }
 
         let channel = match u8::try_from(channel) {
-            Ok(c) if c != IPMI_BMC_CHANNEL && c < IPMI_MAX_CHANNELS => c,
+            Ok(c) if c != IPMI_BMC_CHANNEL && usize::from(c) < IPMI_MAX_CHANNELS => c,
             _ => return Err(Errno::Inval),
         };
 
@@ -310,8 +287,20 @@ impl Addr {
     }
 }
 
+/// A LAN address the tests of several files use: channel 2, privilege 4, session 0x11, remote
+/// SWID 0x81, local SWID 0x41, LUN 1.
+#[cfg(any(test, ripmi_test))]
+pub(crate) const TEST_LAN: LanAddr = LanAddr {
+    channel: 2,
+    privilege: 4,
+    session_handle: 0x11,
+    remote_swid: 0x81,
+    local_swid: 0x41,
+    lun: 1,
+};
+
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_addr))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
 
@@ -409,14 +398,7 @@ mod tests {
 
     #[test]
     fn lan_addr() {
-        let lan = LanAddr {
-            channel: 2,
-            privilege: 4,
-            session_handle: 0x11,
-            remote_swid: 0x81,
-            local_swid: 0x41,
-            lun: 1,
-        };
+        let lan = TEST_LAN;
         let bytes = [4, 0x11, 0x81, 0x41, 1];
         assert_eq!(decode(user(4, 2, &bytes, 12)), Ok(Addr::Lan(lan)));
         // The C struct is 11 bytes of fields plus padding: 11 is still too short.
@@ -518,14 +500,7 @@ mod tests {
         // Types must match exactly: broadcast and plain IPMB differ.
         assert!(!a.matches(&Addr::IpmbBroadcast(ipmb)));
 
-        let lan = LanAddr {
-            channel: 2,
-            privilege: 4,
-            session_handle: 0x11,
-            remote_swid: 0x81,
-            local_swid: 0x41,
-            lun: 1,
-        };
+        let lan = TEST_LAN;
         let l = Addr::Lan(lan);
         // The privilege level is not compared.
         assert!(l.matches(&Addr::Lan(LanAddr {

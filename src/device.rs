@@ -11,22 +11,33 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use kernel::{
     debugfs::{Dir, File},
+    device::{Core, Device},
+    io::poll::read_poll_timeout,
     prelude::*,
     str::CString,
-    sync::Arc,
-    time::{delay::fsleep, Delta},
+    sync::{aref::ARef, Arc},
+    time::{delay::fsleep, Delta, Instant, Monotonic},
 };
 
+use crate::defs::{netfn_lun, Cc, IPMI_GET_DEVICE_ID_CMD, IPMI_NETFN_APP_REQUEST};
 use crate::devintf::MiscDev;
-use crate::handler::{KcsInterface as Interface, KernelClock};
-use crate::kcs::io::{IoRegion, IrqRegistration, PortIo};
-use crate::pm::{self, Phase, RawDev};
+use crate::handler::{KcsInterface as Interface, KernelClock, Phase};
+use crate::kcs::io::{IoRegion, IrqRegistration, PortIo, SharedRegion};
+use crate::pm::{self, PmDevice, DPM_FLAG_NO_DIRECT_COMPLETE, DPM_FLAG_SMART_PREPARE};
 use crate::si::{Next, Si, SiOutput};
 
 /// How long probe waits for the BMC to answer Get Device ID, and for the channel scan.
-const PROBE_TIMEOUT_MS: u32 = 5000;
+const PROBE_TIMEOUT_MS: i64 = 5000;
+/// How often probe looks whether the channel scan is over, in ms.
+const CHANNEL_SCAN_POLL_MS: i64 = 2;
+/// How often probe runs the KCS state machine while it waits for Get Device ID, in ms.
+const DEVICE_ID_POLL_MS: i64 = 1;
+/// The pause between two Get Device ID attempts, in ms.
+const DEVICE_ID_RETRY_MS: i64 = 100;
 /// Get Device ID attempts at probe (C `GET_DEVICE_ID_MAX_RETRY`).
 const GET_DEVICE_ID_TRIES: u32 = 5;
+/// The Get Device ID request.
+const GET_DEVICE_ID: [u8; 2] = [netfn_lun(IPMI_NETFN_APP_REQUEST, 0), IPMI_GET_DEVICE_ID_CMD];
 
 /// The `/dev/ipmiN` numbers in use, one bit each (at most 64 BMCs).
 static DEVNUMS: AtomicU64 = AtomicU64::new(0);
@@ -76,8 +87,6 @@ pub(crate) struct KcsConfig {
     pub(crate) max_users: usize,
     /// `max_msgs_per_user`.
     pub(crate) max_msgs: usize,
-    /// The device being bound, for power management.
-    pub(crate) dev: RawDev,
     /// `power.driver_flags` to set.
     pub(crate) pm_flags: u32,
     /// `rpm_watch_ms`.
@@ -96,33 +105,41 @@ pub(crate) struct KcsDevice {
     _stats: Option<Pin<KBox<File<Arc<Interface>>>>>,
     /// `channels` in the debugfs directory: per-channel incoming-command counters.
     _channels: Option<Pin<KBox<File<Arc<Interface>>>>>,
-    /// `bench_dispatch` in the debugfs directory: a write runs the dispatch benchmark.
+    /// `bench_dispatch` in the debugfs directory: a write runs the dispatch benchmark (test
+    /// build only).
+    #[cfg(ripmi_test)]
     _bench: Option<Pin<KBox<File<()>>>>,
     /// `pm` in the debugfs directory: driver flags, runtime-PM state, callback counters.
     _pm: Option<Pin<KBox<File<Arc<Interface>>>>>,
-    /// The bound device (runtime PM on it is turned on and off by `src/platform.rs`).
-    dev: RawDev,
+    /// The bound device, for logging and power management (runtime PM on it is turned on and
+    /// off by `platform.rs`).
+    dev: ARef<Device>,
     /// `/sys/kernel/debug/ripmi-ipmiN/`: counters and state for debugging; files hang off it.
     debugfs: Dir,
     irq: Option<IrqRegistration<Interface>>,
     iface: Arc<Interface>,
     /// The N of `/dev/ipmiN` and of the debugfs directory; given back after both are gone.
     _devnum: DevNum,
-    // Declared last: released after everything that uses the ports.
-    _region: IoRegion,
+    // Declared last: taken back from the interface, and released, after everything else.
+    _region: SharedRegion,
 }
 
 impl KcsDevice {
-    /// Probes the BMC at `cfg` and brings the interface up.
-    pub(crate) fn probe(cfg: &KcsConfig) -> Result<Self> {
-        let region = IoRegion::request(cfg.port, cfg.spacing)?;
+    /// Probes the BMC at `cfg` for the device `core` being bound, and brings the interface up.
+    pub(crate) fn probe(core: &Device<Core<'_>>, cfg: &KcsConfig) -> Result<Self> {
+        let dev: &Device = core;
+        let region = SharedRegion::new(IoRegion::request(dev, cfg.port, cfg.spacing)?)?;
         let mut regs = region.ports();
         if !Si::new(false).detect(&mut regs) {
-            pr_err!("no KCS interface answers at {:#x}\n", region.start());
+            dev_err!(dev, "no KCS interface answers at {:#x}\n", region.start());
             return Err(ENODEV);
         }
-        let id = get_device_id(&mut regs)?;
-        pr_info!(
+        let Some(id) = get_device_id(&mut regs) else {
+            dev_err!(dev, "the BMC did not answer Get Device ID\n");
+            return Err(ENODEV);
+        };
+        dev_info!(
+            dev,
             "KCS BMC at {:#x}, irq {}: device id {:#x}, revision {}, firmware {}.{:02x}, IPMI {}.{}, manufacturer {:#08x}, product {:#06x}\n",
             region.start(),
             cfg.irq,
@@ -137,7 +154,7 @@ impl KcsDevice {
         );
 
         // With an IRQ: if the line cannot be had, run polled, as C does.
-        let new_iface = |has_irq| {
+        let new_iface = |regs, has_irq| {
             Interface::new(
                 regs,
                 KernelClock::new(),
@@ -148,48 +165,53 @@ impl KcsDevice {
             )
         };
         let (iface, irq) = if cfg.irq != 0 {
-            let iface = new_iface(true)?;
-            // SAFETY: `iface` is kept alive by `KcsDevice::iface`, which is dropped after `irq`.
-            match unsafe { IrqRegistration::request(cfg.irq, &*iface) } {
+            let iface = new_iface(regs, true)?;
+            match IrqRegistration::request(cfg.irq, iface.clone()) {
                 Ok(reg) => (iface, Some(reg)),
                 Err(e) => {
-                    pr_warn!("cannot claim irq {} ({:?}), running polled\n", cfg.irq, e);
-                    (new_iface(false)?, None)
+                    dev_warn!(
+                        dev,
+                        "cannot claim irq {} ({:?}), running polled\n",
+                        cfg.irq,
+                        e
+                    );
+                    drop(iface);
+                    (new_iface(region.ports(), false)?, None)
                 }
             }
         } else {
-            (new_iface(false)?, None)
+            (new_iface(regs, false)?, None)
         };
         let devnum = DevNum::take(cfg.devnum)?;
         let dir_name = CString::try_from_fmt(fmt!("ripmi-ipmi{}", devnum.0))?;
-        let mut dev = KcsDevice {
+        let mut kdev = KcsDevice {
             misc: None,
             _stats: None,
             _channels: None,
+            #[cfg(ripmi_test)]
             _bench: None,
             _pm: None,
-            dev: cfg.dev,
+            dev: dev.into(),
             debugfs: Dir::new(&dir_name),
             irq,
             iface,
             _devnum: devnum,
             _region: region,
         };
-        dev.iface.start()?;
-        let mut waited = 0;
-        while !dev.iface.channels_ready() {
-            if waited >= PROBE_TIMEOUT_MS {
-                pr_err!("the channel scan did not finish\n");
-                return Err(ETIMEDOUT);
-            }
-            fsleep(Delta::from_millis(2));
-            waited += 2;
-        }
-        log_channels(&dev.iface);
-        dev._stats = Some(KBox::pin_init(
-            dev.debugfs.read_callback_file(
+        kdev.iface.start()?;
+        let iface = &kdev.iface;
+        read_poll_timeout(
+            || Ok(iface.channels_ready()),
+            |ready| *ready,
+            Delta::from_millis(CHANNEL_SCAN_POLL_MS),
+            Delta::from_millis(PROBE_TIMEOUT_MS),
+        )
+        .inspect_err(|_| dev_err!(dev, "the channel scan did not finish\n"))?;
+        log_channels(dev, &kdev.iface);
+        kdev._stats = Some(KBox::pin_init(
+            kdev.debugfs.read_callback_file(
                 c"stats",
-                dev.iface.clone(),
+                kdev.iface.clone(),
                 &|iface: &Arc<Interface>, f| {
                     let s = iface.stats();
                     writeln!(
@@ -206,10 +228,10 @@ impl KcsDevice {
             ),
             GFP_KERNEL,
         )?);
-        dev._channels = Some(KBox::pin_init(
-            dev.debugfs.read_callback_file(
+        kdev._channels = Some(KBox::pin_init(
+            kdev.debugfs.read_callback_file(
                 c"channels",
-                dev.iface.clone(),
+                kdev.iface.clone(),
                 &|iface: &Arc<Interface>, f| {
                     let (chans, held, rcvrs) = iface.channel_stats();
                     writeln!(f, "registrations {rcvrs}\nheld {held}")?;
@@ -228,33 +250,39 @@ impl KcsDevice {
             ),
             GFP_KERNEL,
         )?);
-        dev._bench = Some(KBox::pin_init(
-            dev.debugfs.write_callback_file(
-                c"bench_dispatch",
-                (),
-                &|(): &(), _reader: &mut kernel::uaccess::UserSliceReader| crate::bench::dispatch(),
-            ),
-            GFP_KERNEL,
-        )?);
-        let misc = MiscDev::register(dev.iface.clone(), dev._devnum.0)?;
-        pr_info!(
+        #[cfg(ripmi_test)]
+        {
+            kdev._bench = Some(KBox::pin_init(
+                kdev.debugfs.write_callback_file(
+                    c"bench_dispatch",
+                    (),
+                    &|(): &(), _reader: &mut kernel::uaccess::UserSliceReader| {
+                        crate::bench::dispatch()
+                    },
+                ),
+                GFP_KERNEL,
+            )?);
+        }
+        let misc = MiscDev::register(kdev.iface.clone(), kdev._devnum.0)?;
+        dev_info!(
+            dev,
             "/dev/{} ready ({})\n",
             misc.name().to_str().unwrap_or("ipmi?"),
-            if dev.irq.is_some() {
+            if kdev.irq.is_some() {
                 "interrupt driven"
             } else {
                 "polled"
             }
         );
-        dev.misc = Some(misc);
-        dev._pm = Some(KBox::pin_init(
-            dev.debugfs
-                .read_callback_file(c"pm", dev.iface.clone(), &write_pm_file),
+        kdev.misc = Some(misc);
+        kdev._pm = Some(KBox::pin_init(
+            kdev.debugfs
+                .read_callback_file(c"pm", kdev.iface.clone(), &write_pm_file),
             GFP_KERNEL,
         )?);
-        pm::set_driver_flags(cfg.dev, cfg.pm_flags);
-        dev.iface.pm_attach(cfg.dev, cfg.rpm_watch_ms);
-        Ok(dev)
+        pm::set_driver_flags(core, cfg.pm_flags);
+        kdev.iface.pm_attach(PmDevice::new(dev), cfg.rpm_watch_ms);
+        Ok(kdev)
     }
 }
 
@@ -266,14 +294,15 @@ impl Drop for KcsDevice {
         self.iface.shutdown();
         self.irq.take();
         let s = self.iface.stats();
-        pr_info!(
+        dev_info!(
+            self.dev,
             "removed: sent {}, responses {}, timeouts {}, events {}, commands {} ({} unhandled), dropped {}\n",
             s.sent, s.responses, s.timeouts, s.events, s.commands, s.unhandled_commands, s.dropped
         );
     }
 }
 
-/// Power management: what the `dev_pm_ops` trampolines of `src/pm.rs` call. The handler does
+/// Power management: what the `dev_pm_ops` trampolines of `platform.rs` call. The handler does
 /// the work; this adds the IRQ, which it does not own.
 impl KcsDevice {
     /// `->prepare`: true when direct-complete may be used (idle and runtime-suspended).
@@ -283,19 +312,15 @@ impl KcsDevice {
 
     /// `->complete`: records whether suspend and resume were skipped.
     pub(crate) fn pm_complete(&self) {
-        self.iface.complete(pm::direct_complete(self.dev));
+        self.iface.complete(pm::direct_complete(&self.dev));
     }
 
     /// `->suspend`, `->freeze`, `->poweroff`: quiesce, then mask the IRQ.
     pub(crate) fn pm_suspend(&self, phase: Phase) -> Result {
-        self.iface.pm_count(|s| match phase {
-            Phase::Freeze => s.freeze += 1,
-            Phase::Poweroff => s.poweroff += 1,
-            _ => s.suspend += 1,
-        });
+        self.iface.pm_count(phase);
         // The ACPI PM domain resumes a runtime-suspended device before this; the platform bus
         // (a `ports=` device) does not, so do it here: the quiesce starts from a running state.
-        pm::runtime_resume_sync(self.dev);
+        pm::runtime_resume_sync(&self.dev);
         self.iface.suspend();
         if let Some(irq) = &self.irq {
             irq.disable();
@@ -305,11 +330,7 @@ impl KcsDevice {
 
     /// `->resume`, `->thaw`, `->restore`: unmask the IRQ, then re-initialise the interface.
     pub(crate) fn pm_resume(&self, phase: Phase) -> Result {
-        self.iface.pm_count(|s| match phase {
-            Phase::Thaw => s.thaw += 1,
-            Phase::Restore => s.restore += 1,
-            _ => s.resume += 1,
-        });
+        self.iface.pm_count(phase);
         if let Some(irq) = &self.irq {
             irq.enable();
         }
@@ -332,20 +353,16 @@ impl KcsDevice {
 /// Writes the debugfs `pm` file.
 fn write_pm_file(iface: &Arc<Interface>, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
     let (s, rpm_suspended, dev) = iface.pm_stats();
-    let flags = dev.driver_flags();
-    let status = match dev.runtime_status() {
-        kernel::bindings::rpm_status_RPM_ACTIVE => "active",
-        kernel::bindings::rpm_status_RPM_RESUMING => "resuming",
-        kernel::bindings::rpm_status_RPM_SUSPENDED => "suspended",
-        kernel::bindings::rpm_status_RPM_SUSPENDING => "suspending",
-        _ => "unknown",
-    };
+    let flags = dev.as_ref().map_or(0, PmDevice::driver_flags);
+    let status = dev
+        .as_ref()
+        .map_or("unknown", |d| d.runtime_status().name());
     writeln!(
         f,
         "driver_flags {:#x}\nno_direct_complete {}\nsmart_prepare {}",
         flags,
-        u8::from(flags & pm::DPM_FLAG_NO_DIRECT_COMPLETE != 0),
-        u8::from(flags & pm::DPM_FLAG_SMART_PREPARE != 0)
+        u8::from(flags & DPM_FLAG_NO_DIRECT_COMPLETE != 0),
+        u8::from(flags & DPM_FLAG_SMART_PREPARE != 0)
     )?;
     writeln!(
         f,
@@ -389,10 +406,10 @@ struct DeviceId {
 /// Each try starts from a fresh state machine, so an interface left hosed (or with a request
 /// still waiting) by a failed try does not stop the next one: the first step of a new try is
 /// the KCS error recovery that clears whatever the hardware was left in.
-fn get_device_id(regs: &mut PortIo) -> Result<DeviceId> {
+fn get_device_id(regs: &mut PortIo) -> Option<DeviceId> {
     for attempt in 0..GET_DEVICE_ID_TRIES {
         if attempt > 0 {
-            fsleep(Delta::from_millis(100));
+            fsleep(Delta::from_millis(DEVICE_ID_RETRY_MS));
         }
         let mut si = Si::new(false);
         let mut rsp = [0u8; 20];
@@ -404,21 +421,30 @@ fn get_device_id(regs: &mut PortIo) -> Result<DeviceId> {
                 rsp_len = n;
             }
         };
-        let Ok(mut next) = si.enqueue(regs, &[0x06 << 2, 0x01], &mut sink) else {
+        let Ok(mut next) = si.enqueue(regs, &GET_DEVICE_ID, &mut sink) else {
             continue;
         };
-        let mut waited_us = 0u32;
-        while waited_us < PROBE_TIMEOUT_MS * 1000 && !matches!(next, Next::Idle | Next::Hosed) {
-            let step = if next == Next::Now { 0 } else { 1000 };
-            if step > 0 {
-                fsleep(Delta::from_micros(step.into()));
-            }
-            waited_us += step.max(1);
-            next = si.event(regs, step, &mut sink);
-        }
+        // Run the state machine with the time that really passed until the transaction ends
+        // (or the BMC gave up on it); a timeout leaves `rsp` empty.
+        let mut last = Instant::<Monotonic>::now();
+        let done = |n: &Next| matches!(n, Next::Idle | Next::Hosed);
+        let _ = read_poll_timeout(
+            || {
+                if !done(&next) {
+                    let now = Instant::<Monotonic>::now();
+                    let elapsed = u32::try_from((now - last).as_micros_ceil()).unwrap_or(u32::MAX);
+                    last = now;
+                    next = si.event(regs, elapsed, &mut sink);
+                }
+                Ok(next)
+            },
+            done,
+            Delta::from_millis(DEVICE_ID_POLL_MS),
+            Delta::from_millis(PROBE_TIMEOUT_MS),
+        );
         // [netfn, cmd, cc, device id, revision, fw1, fw2, ipmi version, support, mfg(3), prod(2)]
-        if rsp_len >= 14 && rsp[2] == 0 {
-            return Ok(DeviceId {
+        if rsp_len >= 14 && Cc(rsp[2]) == Cc::OK {
+            return Some(DeviceId {
                 device_id: rsp[3],
                 revision: rsp[4] & 0xf,
                 fw_major: rsp[5] & 0x7f,
@@ -429,15 +455,14 @@ fn get_device_id(regs: &mut PortIo) -> Result<DeviceId> {
             });
         }
     }
-    pr_err!("the BMC did not answer Get Device ID\n");
-    Err(ENODEV)
+    None
 }
 
 /// Logs what the channel scan found.
-fn log_channels(iface: &Interface) {
+fn log_channels(dev: &Device, iface: &Interface) {
     for (chan, medium) in iface.media().iter().enumerate() {
         if let Some(m) = medium {
-            pr_info!("channel {}: medium {:#x}\n", chan, m);
+            dev_info!(dev, "channel {}: medium {:#x}\n", chan, m);
         }
     }
 }

@@ -20,15 +20,11 @@ use kernel::{
 };
 
 use crate::addr::{check_addr_len, Addr, IPMI_ADDR_SIZE};
-use crate::handler::{to_error, KcsInterface as Interface, Request};
-use crate::message::IPMI_MAX_MSG_LENGTH;
-use crate::receivers::IPMI_CHAN_ALL;
+use crate::defs::{IPMI_CHAN_ALL, IPMI_MAX_MSG_LENGTH};
+use crate::handler::{KcsInterface as Interface, Request};
 use crate::uapi::*;
 use crate::user::{TimingParms, User};
 use kernel::transmute::{AsBytes, FromBytes};
-
-/// `MISC_DYNAMIC_MINOR`.
-const MISC_DYNAMIC_MINOR: i32 = 255;
 
 /// Makes a C operations table usable as a `static`.
 #[repr(transparent)]
@@ -84,7 +80,7 @@ impl MiscDev {
                 // field of the same pinned value, dropped after `misc` is deregistered).
                 misc <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| unsafe {
                     slot.write(bindings::miscdevice {
-                        minor: MISC_DYNAMIC_MINOR,
+                        minor: bindings::MISC_DYNAMIC_MINOR as i32,
                         name: name_ptr_placeholder(),
                         fops: &FOPS.0,
                         mode: 0o600,
@@ -237,26 +233,33 @@ impl DevFile {
             IPMICTL_REGISTER_FOR_CMD => {
                 let v: IpmiCmdspec = read_user(arg)?;
                 self.iface
-                    .register_for_cmd(&self.user, v.netfn, v.cmd, IPMI_CHAN_ALL)?;
+                    .receivers()
+                    .register(&self.user, v.netfn, v.cmd, IPMI_CHAN_ALL)?;
                 Ok(0)
             }
             IPMICTL_UNREGISTER_FOR_CMD => {
                 let v: IpmiCmdspec = read_user(arg)?;
                 self.iface
-                    .unregister_for_cmd(&self.user, v.netfn, v.cmd, IPMI_CHAN_ALL)?;
+                    .receivers()
+                    .unregister(&self.user, v.netfn, v.cmd, IPMI_CHAN_ALL)?;
                 Ok(0)
             }
             IPMICTL_REGISTER_FOR_CMD_CHANS => {
                 let v: IpmiCmdspecChans = read_user(arg)?;
                 // C's ipmi_register_for_cmd() takes unsigned char netfn and cmd.
                 self.iface
-                    .register_for_cmd(&self.user, v.netfn as u8, v.cmd as u8, v.chans)?;
+                    .receivers()
+                    .register(&self.user, v.netfn as u8, v.cmd as u8, v.chans)?;
                 Ok(0)
             }
             IPMICTL_UNREGISTER_FOR_CMD_CHANS => {
                 let v: IpmiCmdspecChans = read_user(arg)?;
-                self.iface
-                    .unregister_for_cmd(&self.user, v.netfn as u8, v.cmd as u8, v.chans)?;
+                self.iface.receivers().unregister(
+                    &self.user,
+                    v.netfn as u8,
+                    v.cmd as u8,
+                    v.chans,
+                )?;
                 Ok(0)
             }
             IPMICTL_SET_GETS_EVENTS_CMD => {
@@ -266,43 +269,45 @@ impl DevFile {
             }
             IPMICTL_SET_MY_ADDRESS_CMD => {
                 let v: u32 = read_user(arg)?;
-                self.iface.set_my_address(0, v as u8)?;
+                self.iface.set_my_addrinfo(0, |a| a.address = v as u8)?;
                 Ok(0)
             }
             IPMICTL_GET_MY_ADDRESS_CMD => {
-                let v = u32::from(self.iface.my_address(0)?);
+                let v = u32::from(self.iface.my_addrinfo(0)?.address);
                 write_user(arg, &v)?;
                 Ok(0)
             }
             IPMICTL_SET_MY_LUN_CMD => {
                 let v: u32 = read_user(arg)?;
-                self.iface.set_my_lun(0, v as u8)?;
+                self.iface.set_my_addrinfo(0, |a| a.set_lun(v as u8))?;
                 Ok(0)
             }
             IPMICTL_GET_MY_LUN_CMD => {
-                let v = u32::from(self.iface.my_lun(0)?);
+                let v = u32::from(self.iface.my_addrinfo(0)?.lun());
                 write_user(arg, &v)?;
                 Ok(0)
             }
             IPMICTL_SET_MY_CHANNEL_ADDRESS_CMD => {
                 let v: IpmiChannelLunAddressSet = read_user(arg)?;
-                self.iface.set_my_address(v.channel.into(), v.value)?;
+                self.iface
+                    .set_my_addrinfo(v.channel.into(), |a| a.address = v.value)?;
                 Ok(0)
             }
             IPMICTL_GET_MY_CHANNEL_ADDRESS_CMD => {
                 let mut v: IpmiChannelLunAddressSet = read_user(arg)?;
-                v.value = self.iface.my_address(v.channel.into())?;
+                v.value = self.iface.my_addrinfo(v.channel.into())?.address;
                 write_user(arg, &v)?;
                 Ok(0)
             }
             IPMICTL_SET_MY_CHANNEL_LUN_CMD => {
                 let v: IpmiChannelLunAddressSet = read_user(arg)?;
-                self.iface.set_my_lun(v.channel.into(), v.value)?;
+                self.iface
+                    .set_my_addrinfo(v.channel.into(), |a| a.set_lun(v.value))?;
                 Ok(0)
             }
             IPMICTL_GET_MY_CHANNEL_LUN_CMD => {
                 let mut v: IpmiChannelLunAddressSet = read_user(arg)?;
-                v.value = self.iface.my_lun(v.channel.into())?;
+                v.value = self.iface.my_addrinfo(v.channel.into())?.lun();
                 write_user(arg, &v)?;
                 Ok(0)
             }
@@ -376,12 +381,12 @@ impl DevFile {
 
     /// `SEND_COMMAND[_SETTIME]` (C `handle_send_req()`).
     fn send(&self, req: SendReq, retries: i32, retry_ms: u32) -> Result<i32> {
-        let addr_len = check_addr_len(req.addr_len).map_err(to_error)?;
+        let addr_len = check_addr_len(req.addr_len)?;
         let mut abuf = [0u8; IPMI_ADDR_SIZE];
         UserSlice::new(UserPtr::from_addr(req.addr as usize), addr_len)
             .reader()
             .read_slice(&mut abuf[..addr_len])?;
-        let addr = Addr::from_user(&abuf[..addr_len]).map_err(to_error)?;
+        let addr = Addr::from_user(&abuf[..addr_len])?;
         let mut data = [0u8; IPMI_MAX_MSG_LENGTH];
         let data_len = if req.data != 0 {
             let len = usize::from(req.data_len);

@@ -15,72 +15,25 @@
 //! response netfn/LUN byte, `rsp[1]` the command (0x33), `rsp[2]` the completion code and
 //! `rsp[3]` the privilege and channel byte; the message from the channel follows.
 
-use crate::addr::{Addr, Errno, IpmbAddr, LanAddr, IPMI_MAX_CHANNELS};
+use crate::addr::{Addr, IpmbAddr, LanAddr};
+use crate::defs::{
+    is_response_netfn, lun_of, netfn_lun, netfn_of, Cc, IPMI_CHANNEL_MEDIUM_8023LAN,
+    IPMI_CHANNEL_MEDIUM_ASYNC, IPMI_CHANNEL_MEDIUM_IPMB, IPMI_CHANNEL_MEDIUM_OEM_MAX,
+    IPMI_CHANNEL_MEDIUM_OEM_MIN, IPMI_CMD_RECV_TYPE, IPMI_COLD_RESET_CMD, IPMI_GET_MSG_CMD,
+    IPMI_MAX_CHANNELS, IPMI_MAX_LUN, IPMI_MAX_MSG_LENGTH, IPMI_NETFN_APP_REQUEST,
+    IPMI_NETFN_FIRMWARE_REQUEST, IPMI_OEM_RECV_TYPE, IPMI_READ_EVENT_MSG_BUFFER_CMD,
+    IPMI_SEND_MSG_CMD, IPMI_WARM_RESET_CMD,
+};
+use crate::error::Errno;
 
-/// `IPMI_MAX_MSG_LENGTH`: the largest message, in bytes, either way through the interface.
-pub(crate) const IPMI_MAX_MSG_LENGTH: usize = 272;
-
-/// `IPMI_NETFN_APP_REQUEST`: the application network function.
-pub(crate) const IPMI_NETFN_APP_REQUEST: u8 = 0x06;
-/// `IPMI_NETFN_FIRMWARE_REQUEST`: the firmware network function (puts C in maintenance mode).
-pub(crate) const IPMI_NETFN_FIRMWARE_REQUEST: u8 = 0x08;
-/// `IPMI_COLD_RESET_CMD` (App).
-pub(crate) const IPMI_COLD_RESET_CMD: u8 = 0x02;
-/// `IPMI_WARM_RESET_CMD` (App).
-pub(crate) const IPMI_WARM_RESET_CMD: u8 = 0x03;
-/// `IPMI_GET_MSG_CMD` (App): fetch a message from the BMC's receive queue.
-pub(crate) const IPMI_GET_MSG_CMD: u8 = 0x33;
-/// `IPMI_SEND_MSG_CMD` (App): send a message to another channel.
-pub(crate) const IPMI_SEND_MSG_CMD: u8 = 0x34;
-/// `IPMI_READ_EVENT_MSG_BUFFER_CMD` (App).
-pub(crate) const IPMI_READ_EVENT_MSG_BUFFER_CMD: u8 = 0x35;
-
-/// `IPMI_INVALID_CMD_COMPLETION_CODE`: the answer to a command nobody registered for.
-pub(crate) const IPMI_INVALID_CMD_COMPLETION_CODE: u8 = 0xc1;
-/// `IPMI_TIMEOUT_COMPLETION_CODE`: delivered when a request used up its retries.
-pub(crate) const IPMI_TIMEOUT_COMPLETION_CODE: u8 = 0xc3;
-/// `IPMI_NODE_BUSY_ERR`: a Send Message failure that C retries rather than reports.
-pub(crate) const IPMI_NODE_BUSY_ERR: u8 = 0xc0;
-/// `IPMI_LOST_ARBITRATION_ERR`: a Send Message failure that C retries rather than reports.
-pub(crate) const IPMI_LOST_ARBITRATION_ERR: u8 = 0x81;
-/// `IPMI_BUS_ERR`: a Send Message failure that C retries rather than reports.
-pub(crate) const IPMI_BUS_ERR: u8 = 0x82;
-/// `IPMI_NAK_ON_WRITE_ERR`: a Send Message failure that C retries rather than reports.
-pub(crate) const IPMI_NAK_ON_WRITE_ERR: u8 = 0x83;
-
-/// `IPMI_CHANNEL_MEDIUM_IPMB`: the IPMB channel medium (Get Channel Info).
-pub(crate) const IPMI_CHANNEL_MEDIUM_IPMB: u8 = 1;
-/// `IPMI_CHANNEL_MEDIUM_8023LAN`: the 802.3 LAN channel medium.
-pub(crate) const IPMI_CHANNEL_MEDIUM_8023LAN: u8 = 4;
-/// `IPMI_CHANNEL_MEDIUM_ASYNC`: the asynchronous serial/modem channel medium.
-pub(crate) const IPMI_CHANNEL_MEDIUM_ASYNC: u8 = 5;
-/// `IPMI_CHANNEL_MEDIUM_OEM_MIN`: the first OEM channel medium.
-pub(crate) const IPMI_CHANNEL_MEDIUM_OEM_MIN: u8 = 0x60;
-/// `IPMI_CHANNEL_MEDIUM_OEM_MAX`: the last OEM channel medium.
-pub(crate) const IPMI_CHANNEL_MEDIUM_OEM_MAX: u8 = 0x7f;
-
-/// `IPMI_RESPONSE_RECV_TYPE`: `recv_type` of a response to the user's own request.
-pub(crate) const IPMI_RESPONSE_RECV_TYPE: i32 = 1;
-/// `IPMI_CMD_RECV_TYPE`: `recv_type` of a command delivered to a registered receiver.
-pub(crate) const IPMI_CMD_RECV_TYPE: i32 = 3;
-/// `IPMI_OEM_RECV_TYPE`: `recv_type` of a command from an OEM channel.
-pub(crate) const IPMI_OEM_RECV_TYPE: i32 = 5;
+/// The netfn/LUN byte of a Send Message request (App, LUN 0).
+const SEND_MSG: u8 = netfn_lun(IPMI_NETFN_APP_REQUEST, 0);
 
 /// The IPMB two's-complement checksum: the byte that makes `data` plus it sum to zero.
 pub(crate) fn ipmb_checksum(data: &[u8]) -> u8 {
     data.iter()
         .fold(0u8, |sum, b| sum.wrapping_add(*b))
         .wrapping_neg()
-}
-
-/// Whether `netfn` is a response network function (odd values are responses).
-pub(crate) const fn is_response_netfn(netfn: u8) -> bool {
-    netfn & 1 != 0
-}
-
-/// The response network function that answers a request with `netfn`.
-pub(crate) const fn response_netfn(netfn: u8) -> u8 {
-    netfn | 1
 }
 
 /// Whether `netfn`/`cmd` switches C into maintenance mode, as `is_maintenance_mode_cmd()`.
@@ -169,7 +122,7 @@ impl SmiMsg {
 pub(crate) fn check_request(addr: &Addr, medium: u8, msg: &Msg<'_>) -> Result<(), Errno> {
     match addr {
         Addr::SystemInterface { lun } => {
-            if is_response_netfn(msg.netfn) || *lun > 3 {
+            if is_response_netfn(msg.netfn) || *lun > IPMI_MAX_LUN {
                 return Err(Errno::Inval);
             }
             if msg.netfn == IPMI_NETFN_APP_REQUEST
@@ -183,7 +136,7 @@ pub(crate) fn check_request(addr: &Addr, medium: u8, msg: &Msg<'_>) -> Result<()
             Ok(())
         }
         Addr::Ipmb(a) | Addr::IpmbBroadcast(a) => {
-            if a.channel >= IPMI_MAX_CHANNELS || medium != IPMI_CHANNEL_MEDIUM_IPMB {
+            if usize::from(a.channel) >= IPMI_MAX_CHANNELS || medium != IPMI_CHANNEL_MEDIUM_IPMB {
                 return Err(Errno::Inval);
             }
             let overhead = if matches!(addr, Addr::IpmbBroadcast(_)) {
@@ -192,19 +145,19 @@ pub(crate) fn check_request(addr: &Addr, medium: u8, msg: &Msg<'_>) -> Result<()
                 10
             };
             check_len(msg.data.len(), overhead)?;
-            if a.lun > 3 {
+            if a.lun > IPMI_MAX_LUN {
                 return Err(Errno::Inval);
             }
             Ok(())
         }
         Addr::Lan(a) => {
-            if a.channel >= IPMI_MAX_CHANNELS
+            if usize::from(a.channel) >= IPMI_MAX_CHANNELS
                 || (medium != IPMI_CHANNEL_MEDIUM_8023LAN && medium != IPMI_CHANNEL_MEDIUM_ASYNC)
             {
                 return Err(Errno::Inval);
             }
             check_len(msg.data.len(), 12)?;
-            if a.lun > 3 {
+            if a.lun > IPMI_MAX_LUN {
                 return Err(Errno::Inval);
             }
             Ok(())
@@ -226,7 +179,7 @@ fn check_len(data_len: usize, overhead: usize) -> Result<(), Errno> {
 /// The bytes are `netfn << 2 | lun, cmd, data...`; data over 270 bytes gives `EMSGSIZE`.
 pub(crate) fn format_sysintf_req(lun: u8, msg: &Msg<'_>) -> Result<SmiMsg, Errno> {
     check_len(msg.data.len(), 2)?;
-    SmiMsg::new(&[(msg.netfn << 2) | (lun & 3), msg.cmd], msg.data)
+    SmiMsg::new(&[netfn_lun(msg.netfn, lun), msg.cmd], msg.data)
 }
 
 /// Wraps a message for IPMB in a Send Message request, as `format_ipmb_msg()`.
@@ -244,20 +197,17 @@ pub(crate) fn format_ipmb_msg(
     source_lun: u8,
 ) -> Result<SmiMsg, Errno> {
     check_len(msg.data.len(), if broadcast { 11 } else { 10 })?;
-    let mut m = SmiMsg::new(
-        &[IPMI_NETFN_APP_REQUEST << 2, IPMI_SEND_MSG_CMD, addr.channel],
-        &[],
-    )?;
+    let mut m = SmiMsg::new(&[SEND_MSG, IPMI_SEND_MSG_CMD, addr.channel], &[])?;
     if broadcast {
         m.push(0)?;
     }
     let header = m.len;
     m.push(addr.slave_addr)?;
-    m.push((msg.netfn << 2) | (addr.lun & 3))?;
+    m.push(netfn_lun(msg.netfn, addr.lun))?;
     m.push(m.checksum_from(header))?;
     let body = m.len;
     m.push(source_address)?;
-    m.push((seq << 2) | source_lun)?;
+    m.push(netfn_lun(seq, source_lun))?;
     m.push(msg.cmd)?;
     for b in msg.data {
         m.push(*b)?;
@@ -280,7 +230,7 @@ pub(crate) fn format_lan_msg(
     check_len(msg.data.len(), 12)?;
     let mut m = SmiMsg::new(
         &[
-            IPMI_NETFN_APP_REQUEST << 2,
+            SEND_MSG,
             IPMI_SEND_MSG_CMD,
             addr.channel,
             addr.session_handle,
@@ -289,11 +239,11 @@ pub(crate) fn format_lan_msg(
     )?;
     let header = m.len;
     m.push(addr.remote_swid)?;
-    m.push((msg.netfn << 2) | (addr.lun & 3))?;
+    m.push(netfn_lun(msg.netfn, addr.lun))?;
     m.push(m.checksum_from(header))?;
     let body = m.len;
     m.push(addr.local_swid)?;
-    m.push((seq << 2) | source_lun)?;
+    m.push(netfn_lun(seq, source_lun))?;
     m.push(msg.cmd)?;
     for b in msg.data {
         m.push(*b)?;
@@ -307,19 +257,16 @@ pub(crate) fn format_lan_msg(
 /// As `handle_one_recv_msg()`: a non-zero code other than 0xC0, 0x81, 0x82 or 0x83 ends the
 /// request now (`intf_err_seq()` with that code); otherwise (`None`) the message went out, or
 /// will be retried, and the entry's timer starts (`intf_start_seq_timer()`).
-pub(crate) fn send_msg_error(rsp: &[u8]) -> Option<u8> {
-    match rsp.get(2) {
-        Some(&cc)
-            if cc != 0
-                && cc != IPMI_NODE_BUSY_ERR
-                && cc != IPMI_LOST_ARBITRATION_ERR
-                && cc != IPMI_BUS_ERR
-                && cc != IPMI_NAK_ON_WRITE_ERR =>
-        {
-            Some(cc)
-        }
-        _ => None,
-    }
+pub(crate) fn send_msg_error(rsp: &[u8]) -> Option<Cc> {
+    let cc = Cc(*rsp.get(2)?);
+    let retried = [
+        Cc::OK,
+        Cc::NODE_BUSY,
+        Cc::LOST_ARBITRATION,
+        Cc::BUS_ERR,
+        Cc::NAK_ON_WRITE,
+    ];
+    (!retried.contains(&cc)).then_some(cc)
 }
 
 /// The kind of a channel medium, as far as the message handler cares.
@@ -414,39 +361,33 @@ impl IncomingCmd<'_> {
     /// rqSeq << 2 | rsLUN, cmd, 0xC1, checksum`. OEM channels get no answer (`None`).
     pub(crate) fn no_receiver_answer(&self, our_addr: u8) -> Option<SmiMsg> {
         let r = |i: usize| self.rsp.get(i).copied().unwrap_or(0);
-        let rsp_netfn = (self.netfn.wrapping_add(1)) << 2;
+        let rsp_netfn = self.netfn.wrapping_add(1);
         let mut m = match self.medium {
             Medium::Ipmb => {
-                let mut m =
-                    SmiMsg::new(&[IPMI_NETFN_APP_REQUEST << 2, IPMI_SEND_MSG_CMD, r(3)], &[])
-                        .ok()?;
+                let mut m = SmiMsg::new(&[SEND_MSG, IPMI_SEND_MSG_CMD, r(3)], &[]).ok()?;
                 m.push(r(6)).ok()?;
-                m.push(rsp_netfn | (r(7) & 3)).ok()?;
+                m.push(netfn_lun(rsp_netfn, r(7))).ok()?;
                 m.push(m.checksum_from(3)).ok()?;
                 m.push(our_addr).ok()?;
-                m.push((r(7) & 0xfc) | (r(4) & 3)).ok()?;
+                m.push(netfn_lun(netfn_of(r(7)), r(4))).ok()?;
                 m.push(r(8)).ok()?;
                 m
             }
             Medium::Lan => {
-                let mut m = SmiMsg::new(
-                    &[IPMI_NETFN_APP_REQUEST << 2, IPMI_SEND_MSG_CMD, self.chan],
-                    &[],
-                )
-                .ok()?;
+                let mut m = SmiMsg::new(&[SEND_MSG, IPMI_SEND_MSG_CMD, self.chan], &[]).ok()?;
                 m.push(r(4)).ok()?;
                 m.push(r(8)).ok()?;
-                m.push(rsp_netfn | (r(9) & 3)).ok()?;
+                m.push(netfn_lun(rsp_netfn, r(9))).ok()?;
                 m.push(m.checksum_from(3)).ok()?;
                 m.push(r(5)).ok()?;
-                m.push((r(9) & 0xfc) | (r(6) & 3)).ok()?;
+                m.push(netfn_lun(netfn_of(r(9)), r(6))).ok()?;
                 m.push(self.cmd).ok()?;
                 m
             }
             Medium::Oem | Medium::Other => return None,
         };
         let body = m.len.checked_sub(3)?;
-        m.push(IPMI_INVALID_CMD_COMPLETION_CODE).ok()?;
+        m.push(Cc::INVALID_CMD.0).ok()?;
         m.push(m.checksum_from(body)).ok()?;
         Some(m)
     }
@@ -513,10 +454,10 @@ pub(crate) fn decode_get_msg(rsp: &[u8], medium: u8) -> Result<GetMsg<'_>, GetMs
             Addr::Ipmb(IpmbAddr {
                 channel: chan,
                 slave_addr: r(6),
-                lun: r(7) & 3,
+                lun: lun_of(r(7)),
             }),
-            r(7) >> 2,
-            r(4) >> 2,
+            netfn_of(r(7)),
+            netfn_of(r(4)),
             r(8),
             9,
             len.saturating_sub(1),
@@ -528,18 +469,18 @@ pub(crate) fn decode_get_msg(rsp: &[u8], medium: u8) -> Result<GetMsg<'_>, GetMs
                 session_handle: r(4),
                 remote_swid: r(8),
                 local_swid: r(5),
-                lun: r(9) & 3,
+                lun: lun_of(r(9)),
             }),
-            r(9) >> 2,
-            r(6) >> 2,
+            netfn_of(r(9)),
+            netfn_of(r(6)),
             r(10),
             11,
             len.saturating_sub(1),
         ),
         _ => (
-            Addr::SystemInterface { lun: r(0) & 3 },
+            Addr::SystemInterface { lun: lun_of(r(0)) },
             0,
-            r(0) >> 2,
+            netfn_of(r(0)),
             r(1),
             4,
             len,
@@ -568,11 +509,11 @@ pub(crate) fn decode_get_msg(rsp: &[u8], medium: u8) -> Result<GetMsg<'_>, GetMs
     }
 }
 
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_message))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
-    use crate::addr::{Addr, Errno, IpmbAddr, LanAddr};
+    use crate::addr::{IpmbDirectAddr, TEST_LAN};
 
     #[test]
     fn checksum_of_empty_is_zero() {
@@ -586,14 +527,6 @@ mod tests {
         assert_eq!(ipmb_checksum(&header), 0xfc);
         let body = [0x20u8, 0x22, 0x06, 0xc1];
         assert_eq!(ipmb_checksum(&body), 0xf7);
-    }
-
-    #[test]
-    fn netfn_parity() {
-        assert!(!is_response_netfn(0x06));
-        assert!(is_response_netfn(0x07));
-        assert_eq!(response_netfn(0x30), 0x31);
-        assert_eq!(response_netfn(0x31), 0x31);
     }
 
     /// The command in a decoded Get Message, if it is one.
@@ -620,14 +553,7 @@ mod tests {
     };
 
     /// A LAN address used by several tests.
-    const LAN: LanAddr = LanAddr {
-        channel: 2,
-        privilege: 4,
-        session_handle: 0x11,
-        remote_swid: 0x81,
-        local_swid: 0x41,
-        lun: 1,
-    };
+    const LAN: LanAddr = TEST_LAN;
 
     /// A buffer of `IPMI_MAX_MSG_LENGTH` bytes counting up, for length tests.
     const BIG: [u8; IPMI_MAX_MSG_LENGTH] = {
@@ -810,66 +736,61 @@ mod tests {
         );
     }
 
+    /// Checks `check_request()` of a request with `n` data bytes to `addr`, on a channel of
+    /// `medium`, for each `(addr, medium, n, result)`.
+    fn check_requests(cases: &[(Addr, u8, usize, Result<(), Errno>)]) {
+        for &(addr, medium, n, want) in cases {
+            let msg = Msg {
+                data: &BIG[..n],
+                ..GET_DEVICE_ID
+            };
+            assert_eq!(check_request(&addr, medium, &msg), want);
+        }
+    }
+
     #[test]
     fn ipmb_request_checks() {
         let ipmb = Addr::Ipmb(MC);
         let bcast = Addr::IpmbBroadcast(MC);
-        let msg = |n: usize| Msg {
-            data: &BIG[..n],
-            ..GET_DEVICE_ID
-        };
-        assert_eq!(
-            check_request(&ipmb, IPMI_CHANNEL_MEDIUM_IPMB, &msg(0)),
-            Ok(())
-        );
-        assert_eq!(
-            check_request(&ipmb, IPMI_CHANNEL_MEDIUM_8023LAN, &msg(0)),
-            Err(Errno::Inval)
-        );
-        assert_eq!(check_request(&ipmb, 1, &msg(262)), Ok(()));
-        assert_eq!(check_request(&ipmb, 1, &msg(263)), Err(Errno::MsgSize));
-        assert_eq!(check_request(&bcast, 1, &msg(261)), Ok(()));
-        assert_eq!(check_request(&bcast, 1, &msg(262)), Err(Errno::MsgSize));
         let bad_lun = Addr::Ipmb(IpmbAddr { lun: 4, ..MC });
-        assert_eq!(check_request(&bad_lun, 1, &msg(0)), Err(Errno::Inval));
-        // C checks the length before the LUN.
-        assert_eq!(check_request(&bad_lun, 1, &msg(263)), Err(Errno::MsgSize));
-        // ... but the medium before the length.
-        assert_eq!(check_request(&bad_lun, 0, &msg(263)), Err(Errno::Inval));
+        check_requests(&[
+            (ipmb, IPMI_CHANNEL_MEDIUM_IPMB, 0, Ok(())),
+            (ipmb, IPMI_CHANNEL_MEDIUM_8023LAN, 0, Err(Errno::Inval)),
+            (ipmb, IPMI_CHANNEL_MEDIUM_IPMB, 262, Ok(())),
+            (ipmb, IPMI_CHANNEL_MEDIUM_IPMB, 263, Err(Errno::MsgSize)),
+            (bcast, IPMI_CHANNEL_MEDIUM_IPMB, 261, Ok(())),
+            (bcast, IPMI_CHANNEL_MEDIUM_IPMB, 262, Err(Errno::MsgSize)),
+            (bad_lun, IPMI_CHANNEL_MEDIUM_IPMB, 0, Err(Errno::Inval)),
+            // C checks the length before the LUN...
+            (bad_lun, IPMI_CHANNEL_MEDIUM_IPMB, 263, Err(Errno::MsgSize)),
+            // ... but the medium before the length.
+            (bad_lun, 0, 263, Err(Errno::Inval)),
+        ]);
     }
 
     #[test]
     fn lan_and_direct_request_checks() {
         let lan = Addr::Lan(LAN);
-        let msg = |n: usize| Msg {
-            data: &BIG[..n],
-            ..GET_DEVICE_ID
-        };
-        assert_eq!(
-            check_request(&lan, IPMI_CHANNEL_MEDIUM_8023LAN, &msg(0)),
-            Ok(())
-        );
-        assert_eq!(
-            check_request(&lan, IPMI_CHANNEL_MEDIUM_ASYNC, &msg(260)),
-            Ok(())
-        );
-        assert_eq!(
-            check_request(&lan, IPMI_CHANNEL_MEDIUM_ASYNC, &msg(261)),
-            Err(Errno::MsgSize)
-        );
-        assert_eq!(
-            check_request(&lan, IPMI_CHANNEL_MEDIUM_IPMB, &msg(0)),
-            Err(Errno::Inval)
-        );
         let bad_lun = Addr::Lan(LanAddr { lun: 4, ..LAN });
-        assert_eq!(check_request(&bad_lun, 4, &msg(0)), Err(Errno::Inval));
-        assert_eq!(check_request(&bad_lun, 4, &msg(261)), Err(Errno::MsgSize));
-        let direct = Addr::IpmbDirect(crate::addr::IpmbDirectAddr {
+        let direct = Addr::IpmbDirect(IpmbDirectAddr {
             slave_addr: 0x40,
             rs_lun: 0,
             rq_lun: 0,
         });
-        assert_eq!(check_request(&direct, 0, &msg(0)), Err(Errno::AfNoSupport));
+        check_requests(&[
+            (lan, IPMI_CHANNEL_MEDIUM_8023LAN, 0, Ok(())),
+            (lan, IPMI_CHANNEL_MEDIUM_ASYNC, 260, Ok(())),
+            (lan, IPMI_CHANNEL_MEDIUM_ASYNC, 261, Err(Errno::MsgSize)),
+            (lan, IPMI_CHANNEL_MEDIUM_IPMB, 0, Err(Errno::Inval)),
+            (bad_lun, IPMI_CHANNEL_MEDIUM_8023LAN, 0, Err(Errno::Inval)),
+            (
+                bad_lun,
+                IPMI_CHANNEL_MEDIUM_8023LAN,
+                261,
+                Err(Errno::MsgSize),
+            ),
+            (direct, 0, 0, Err(Errno::AfNoSupport)),
+        ]);
     }
 
     #[test]
@@ -880,9 +801,15 @@ mod tests {
         assert_eq!(send_msg_error(&[0x1c, 0x34, 0x81]), None);
         assert_eq!(send_msg_error(&[0x1c, 0x34, 0x82]), None);
         assert_eq!(send_msg_error(&[0x1c, 0x34, 0x83]), None);
-        assert_eq!(send_msg_error(&[0x1c, 0x34, 0x80]), Some(0x80));
-        assert_eq!(send_msg_error(&[0x1c, 0x34, 0xc1, 0x00]), Some(0xc1));
-        assert_eq!(send_msg_error(&[0x1c, 0x34, 0xd5]), Some(0xd5));
+        assert_eq!(send_msg_error(&[0x1c, 0x34, 0x80]), Some(Cc(0x80)));
+        assert_eq!(
+            send_msg_error(&[0x1c, 0x34, 0xc1, 0x00]),
+            Some(Cc::INVALID_CMD)
+        );
+        assert_eq!(
+            send_msg_error(&[0x1c, 0x34, 0xd5]),
+            Some(Cc::NOT_IN_MY_STATE)
+        );
         // Without a completion code the timer starts too.
         assert_eq!(send_msg_error(&[0x1c, 0x34]), None);
     }
@@ -979,32 +906,59 @@ mod tests {
         assert!(matches!(decode_get_msg(&odd, 1), Ok(GetMsg::Response(_))));
     }
 
+    /// Checks that `rsp`, from a channel of `medium`, decodes as a response from `addr` with
+    /// `(seq, netfn, request netfn, cmd)` as `head` and `data`, needs `min` bytes, and is
+    /// dropped with a non-zero Get Message completion code.
+    fn check_response(
+        rsp: &[u8],
+        medium: u8,
+        addr: Addr,
+        head: (u8, u8, u8, u8),
+        data: &[u8],
+        min: usize,
+    ) {
+        let r = as_rsp(decode_get_msg(rsp, medium));
+        assert!(r.is_some());
+        let Some(r) = r else { return };
+        assert_eq!(r.addr, addr);
+        assert_eq!((r.seq, r.netfn, r.request_netfn(), r.cmd), head);
+        assert_eq!(r.data, data);
+        // A response must hold at least its completion code.
+        assert!(
+            matches!(decode_get_msg(&rsp[..min], medium), Ok(GetMsg::Response(r)) if r.data.len() == 1)
+        );
+        assert_eq!(
+            decode_get_msg(&rsp[..min - 1], medium),
+            Err(GetMsgDrop::TooShort)
+        );
+        let mut failed = [0u8; 16];
+        failed[..rsp.len()].copy_from_slice(rsp);
+        failed[2] = 0x80;
+        assert_eq!(
+            decode_get_msg(&failed[..rsp.len()], medium),
+            Err(GetMsgDrop::Failed)
+        );
+    }
+
     #[test]
     fn ipmb_response_decoded() {
         // 0x40 LUN 2 answers Get Device ID (seq 5) on channel 1 with cc 0 and one data byte.
         let rsp = [
             0x1c, 0x33, 0x00, 0x01, 0x1c, 0xc4, 0x40, 0x16, 0x01, 0x00, 0x20, 0x89,
         ];
-        let r = as_rsp(decode_get_msg(&rsp, 1));
-        assert!(r.is_some());
-        let Some(r) = r else { return };
         let addr = IpmbAddr {
             channel: 1,
             slave_addr: 0x40,
             lun: 2,
         };
-        assert_eq!(r.addr, Addr::Ipmb(addr));
-        assert_eq!(
-            (r.seq, r.netfn, r.request_netfn(), r.cmd),
-            (5, 0x07, 0x06, 0x01)
+        check_response(
+            &rsp,
+            1,
+            Addr::Ipmb(addr),
+            (5, 0x07, 0x06, 0x01),
+            &[0x00, 0x20],
+            11,
         );
-        assert_eq!(r.data, [0x00, 0x20]);
-        // A response needs 11 bytes (it must hold a completion code).
-        assert!(matches!(decode_get_msg(&rsp[..11], 1), Ok(GetMsg::Response(r)) if r.data == [0]));
-        assert_eq!(decode_get_msg(&rsp[..10], 1), Err(GetMsgDrop::TooShort));
-        let mut failed = rsp;
-        failed[2] = 0xff;
-        assert_eq!(decode_get_msg(&failed, 1), Err(GetMsgDrop::Failed));
     }
 
     #[test]
@@ -1017,12 +971,9 @@ mod tests {
         assert!(c.is_some());
         let Some(c) = c else { return };
         let addr = LanAddr {
-            channel: 2,
-            privilege: 4,
-            session_handle: 0x11,
             remote_swid: 0x41,
             local_swid: 0x81,
-            lun: 1,
+            ..TEST_LAN
         };
         assert_eq!(c.addr, Addr::Lan(addr));
         assert_eq!((c.chan, c.msgid, c.netfn, c.cmd), (2, 3, 0x0a, 0x10));
@@ -1048,28 +999,29 @@ mod tests {
         let rsp = [
             0x1c, 0x33, 0x00, 0x22, 0x11, 0x81, 0x2c, 0x00, 0x41, 0x25, 0x10, 0x00, 0x55, 0x00,
         ];
-        let r = as_rsp(decode_get_msg(&rsp, 5));
-        assert!(r.is_some());
-        let Some(r) = r else { return };
         let addr = LanAddr {
-            channel: 2,
             privilege: 2,
-            session_handle: 0x11,
             remote_swid: 0x41,
             local_swid: 0x81,
-            lun: 1,
+            ..TEST_LAN
         };
-        assert_eq!(r.addr, Addr::Lan(addr));
-        assert_eq!(
-            (r.seq, r.netfn, r.request_netfn(), r.cmd),
-            (9, 0x0b, 0x0a, 0x10)
+        let head = (9, 0x0b, 0x0a, 0x10);
+        check_response(
+            &rsp,
+            IPMI_CHANNEL_MEDIUM_ASYNC,
+            Addr::Lan(addr),
+            head,
+            &[0x00, 0x55],
+            13,
         );
-        assert_eq!(r.data, [0x00, 0x55]);
-        assert!(decode_get_msg(&rsp[..13], 4).is_ok());
-        assert_eq!(decode_get_msg(&rsp[..12], 4), Err(GetMsgDrop::TooShort));
-        let mut failed = rsp;
-        failed[2] = 0x80;
-        assert_eq!(decode_get_msg(&failed, 4), Err(GetMsgDrop::Failed));
+        check_response(
+            &rsp,
+            IPMI_CHANNEL_MEDIUM_8023LAN,
+            Addr::Lan(addr),
+            head,
+            &[0x00, 0x55],
+            13,
+        );
     }
 
     #[test]
@@ -1100,13 +1052,5 @@ mod tests {
         assert_eq!(decode_get_msg(&rsp, 0), Err(GetMsgDrop::UnknownMedium));
         assert_eq!(decode_get_msg(&rsp, 0x0c), Err(GetMsgDrop::UnknownMedium));
         assert_eq!(decode_get_msg(&rsp, 0x80), Err(GetMsgDrop::UnknownMedium));
-    }
-
-    #[test]
-    fn completion_codes() {
-        assert_eq!(IPMI_INVALID_CMD_COMPLETION_CODE, 0xc1);
-        assert_eq!(IPMI_TIMEOUT_COMPLETION_CODE, 0xc3);
-        assert_eq!(IPMI_RESPONSE_RECV_TYPE, 1);
-        assert_eq!(IPMI_MAX_MSG_LENGTH, 272);
     }
 }

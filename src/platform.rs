@@ -4,14 +4,59 @@
 //! module parameters describe (`ports=`, `irq=`, `regspacing=`).
 //!
 //! The kernel crate's platform abstraction exposes neither `dev_pm_ops` nor raw IO resources,
-//! so the `platform_driver` is registered through bindings here. C counterpart:
+//! so the `platform_driver` is registered through bindings here, and every C callback of it is
+//! in this file: probe, remove and each `dev_pm_ops` entry, thin trampolines that pass on to
+//! safe [`KcsDevice`] methods. This file alone owns `driver_data`: probe stores the bound
+//! [`KcsDevice`] there, the PM callbacks borrow it, remove takes it back. C counterpart:
 //! [`ipmi_si_platform.c`](srctree/drivers/char/ipmi/ipmi_si_platform.c) and
 //! [`ipmi_si_hardcode.c`](srctree/drivers/char/ipmi/ipmi_si_hardcode.c).
 
-use kernel::{bindings, prelude::*, types::Opaque};
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use kernel::{
+    bindings,
+    device::{Core, Device},
+    prelude::*,
+    types::Opaque,
+};
 
 use crate::device::{KcsConfig, KcsDevice};
-use crate::pm::RawDev;
+use crate::handler::Phase;
+use crate::pm::{self, DPM_FLAG_NO_DIRECT_COMPLETE, DPM_FLAG_SMART_PREPARE};
+
+/// The module parameters, as probe uses them (read once, at load).
+#[derive(Clone, Copy)]
+pub(crate) struct Params {
+    /// `ports=`: the KCS data register of a BMC with no ACPI entry, or 0.
+    pub(crate) ports: u64,
+    /// `regspacing=`.
+    pub(crate) regspacing: u32,
+    /// `irq=`.
+    pub(crate) irq: u32,
+    /// `devnum=`.
+    pub(crate) devnum: u32,
+    /// `max_users=`.
+    pub(crate) max_users: usize,
+    /// `max_msgs_per_user=`.
+    pub(crate) max_msgs: usize,
+    /// `no_direct_complete=`.
+    pub(crate) no_direct_complete: bool,
+    /// `smart_prepare=`.
+    pub(crate) smart_prepare: bool,
+    /// `rpm_watch_ms=`.
+    pub(crate) rpm_watch_ms: u32,
+    /// `poll_max_busy_us=`.
+    pub(crate) poll_max_busy_us: u32,
+}
+
+impl Params {
+    /// `power.driver_flags` to set at probe.
+    fn pm_flags(&self) -> u32 {
+        let flag = |on: bool, flag: u32| if on { flag } else { 0 };
+        flag(self.no_direct_complete, DPM_FLAG_NO_DIRECT_COMPLETE)
+            | flag(self.smart_prepare, DPM_FLAG_SMART_PREPARE)
+    }
+}
 
 /// The driver's name; the `ports=` device is matched by it.
 const DRIVER_NAME: &CStr = c"ripmi";
@@ -21,7 +66,7 @@ const IFT_KCS: u64 = 1;
 /// Makes a C table usable as a `static`.
 #[repr(transparent)]
 struct AssertSync<T>(T);
-// SAFETY: Only used for read-only ID tables.
+// SAFETY: Only used for the read-only ID and PM ops tables, which the kernel only reads.
 unsafe impl<T> Sync for AssertSync<T> {}
 
 /// `IPI0001`, then the terminating zero entry.
@@ -51,6 +96,8 @@ pub(crate) struct Driver {
     drv: Opaque<bindings::platform_driver>,
     /// The device made from `ports=`, if any; unregistered before the driver.
     manual: Option<ManualDevice>,
+    /// What probe needs of the module parameters.
+    params: Params,
 }
 
 // SAFETY: The driver structure is only used by the driver core, which is thread-safe.
@@ -60,10 +107,22 @@ unsafe impl Sync for Driver {}
 
 impl Driver {
     /// Registers the driver, then the `ports=` device if the parameters name one.
-    pub(crate) fn register(module: &'static ThisModule) -> Result<Pin<KBox<Self>>> {
-        let params = crate::params();
-        let mut this = KBox::try_pin_init(
+    pub(crate) fn register(module: &'static ThisModule, params: Params) -> Result<Pin<KBox<Self>>> {
+        // The device binds when the driver registers, as an ACPI device does.
+        let manual = if params.ports != 0 {
+            Some(ManualDevice::register(
+                params.ports,
+                params.regspacing,
+                params.irq,
+            )?)
+        } else {
+            None
+        };
+        KBox::try_pin_init(
             try_pin_init!(Driver {
+                // Before `drv`: probe reads them, and may run as soon as `drv` is registered.
+                params,
+                manual,
                 // SAFETY: `slot` is valid for writes; every pointer stored is static.
                 drv <- Opaque::try_ffi_init(move |slot: *mut bindings::platform_driver| unsafe {
                     slot.write(pin_init::zeroed());
@@ -71,34 +130,27 @@ impl Driver {
                     (*slot).remove = Some(remove_trampoline);
                     (*slot).driver.name = DRIVER_NAME.as_char_ptr();
                     (*slot).driver.acpi_match_table = ACPI_IDS.0.as_ptr();
-                    (*slot).driver.pm = crate::pm::PM_OPS.as_ptr();
+                    (*slot).driver.pm = &PM_OPS.0;
                     kernel::error::to_result(bindings::__platform_driver_register(
                         slot,
                         module.as_ptr(),
                         DRIVER_NAME.as_char_ptr(),
                     ))
                 }),
-                manual: None,
             }),
             GFP_KERNEL,
-        )?;
-        if params.ports != 0 {
-            let dev = ManualDevice::register(params.ports, params.regspacing, params.irq)?;
-            // SAFETY: `manual` is not structurally pinned; the value is not moved.
-            unsafe { this.as_mut().get_unchecked_mut().manual = Some(dev) };
-        }
-        Ok(this)
+        )
     }
 }
 
 #[pinned_drop]
 impl PinnedDrop for Driver {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: `manual` is not structurally pinned; nothing is moved out of `self`.
-        let this = unsafe { self.get_unchecked_mut() };
-        this.manual.take();
+        if let Some(manual) = &self.manual {
+            manual.unregister();
+        }
         // SAFETY: The driver is registered (type invariants).
-        unsafe { bindings::platform_driver_unregister(this.drv.get()) };
+        unsafe { bindings::platform_driver_unregister(self.drv.get()) };
     }
 }
 
@@ -115,9 +167,13 @@ struct ManualPorts {
     irq: u32,
 }
 
-/// A platform device made from `ports=`/`irq=`/`regspacing=`; unregistered on drop.
+/// A platform device made from `ports=`/`irq=`/`regspacing=`; unregistered on drop, or before.
+///
+/// # Invariants
+///
+/// `pdev` is null or a device registered by [`ManualDevice::register`] and not unregistered.
 struct ManualDevice {
-    pdev: *mut bindings::platform_device,
+    pdev: AtomicPtr<bindings::platform_device>,
 }
 
 impl ManualDevice {
@@ -135,33 +191,41 @@ impl ManualDevice {
         // SAFETY: `info` and `data` are valid for the call; the core copies the data.
         let pdev = unsafe { bindings::platform_device_register_full(&info) };
         let pdev = kernel::error::from_err_ptr(pdev)?;
-        Ok(ManualDevice { pdev })
+        // INVARIANT: just registered.
+        Ok(ManualDevice {
+            pdev: AtomicPtr::new(pdev),
+        })
+    }
+
+    /// Unregisters the device (unbinding it first), once.
+    fn unregister(&self) {
+        let pdev = self.pdev.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if !pdev.is_null() {
+            // SAFETY: `pdev` is registered (type invariants); the swap makes this the only
+            // unregistration.
+            unsafe { bindings::platform_device_unregister(pdev) };
+        }
     }
 }
 
 impl Drop for ManualDevice {
     fn drop(&mut self) {
-        // SAFETY: `pdev` was registered by `register`.
-        unsafe { bindings::platform_device_unregister(self.pdev) };
+        self.unregister();
     }
 }
 
-// SAFETY: The pointer is only handed back to the driver core.
-unsafe impl Send for ManualDevice {}
-// SAFETY: As above.
-unsafe impl Sync for ManualDevice {}
-
 /// Reads the ACPI `_IFT` (interface type) of `dev`: `Ok(None)` if it is not an ACPI device,
 /// `EINVAL` if it is one without `_IFT` (C `acpi_ipmi_probe()` refuses it too).
-///
-/// # Safety
-///
-/// `dev` must be a valid, bound device.
-unsafe fn acpi_ift(dev: *mut bindings::device) -> Result<Option<u64>> {
-    // SAFETY: `dev` is valid (caller).
-    let fwnode = unsafe { (*dev).fwnode };
-    // SAFETY: `is_acpi_device_node` accepts any (possibly null) fwnode.
-    if fwnode.is_null() || !unsafe { bindings::is_acpi_device_node(fwnode) } {
+fn acpi_ift(dev: &Device<Core<'_>>) -> Result<Option<u64>> {
+    let Some(fwnode) = dev.fwnode() else {
+        return Ok(None);
+    };
+    let fwnode = core::ptr::from_ref(fwnode)
+        .cast::<bindings::fwnode_handle>()
+        .cast_mut();
+    // SAFETY: `fwnode` is the device's firmware node (a `FwNode` is a transparent wrapper of
+    // it); `is_acpi_device_node` only reads its ops pointer.
+    if !unsafe { bindings::is_acpi_device_node(fwnode) } {
         return Ok(None);
     }
     // SAFETY: An ACPI device node is the `fwnode` field of a `struct acpi_device`.
@@ -177,7 +241,7 @@ unsafe fn acpi_ift(dev: *mut bindings::device) -> Result<Option<u64>> {
         )
     };
     if status != 0 {
-        pr_err!("IPI0001 device has no ACPI interface type (_IFT)\n");
+        dev_err!(dev, "IPI0001 device has no ACPI interface type (_IFT)\n");
         return Err(EINVAL);
     }
     Ok(Some(val))
@@ -197,109 +261,232 @@ fn regspacing(start: u64, second: Option<u64>) -> Result<u32> {
     }
 }
 
-/// Probes one platform device.
-///
-/// # Safety
-///
-/// `pdev` is a valid platform device being bound to this driver.
-unsafe fn probe(pdev: *mut bindings::platform_device) -> Result<KBox<KcsDevice>> {
-    let params = crate::params();
-    // SAFETY: `pdev` is valid (caller).
-    let dev = unsafe { &raw mut (*pdev).dev };
-    // SAFETY: `dev` is valid and being bound (caller).
-    if let Some(ift) = unsafe { acpi_ift(dev) }? {
-        if ift != IFT_KCS {
-            pr_info!(
-                "skipping IPI0001 with interface type {} (only KCS is supported)\n",
-                ift
+impl Driver {
+    /// Probes one platform device: finds where its KCS is, then brings it up.
+    ///
+    /// # Safety
+    ///
+    /// `pdev` is a valid platform device being bound to this driver, and `dev` is its `dev`.
+    unsafe fn probe(
+        &self,
+        pdev: *mut bindings::platform_device,
+        dev: &Device<Core<'_>>,
+    ) -> Result<KBox<KcsDevice>> {
+        if let Some(ift) = acpi_ift(dev)? {
+            if ift != IFT_KCS {
+                dev_info!(
+                    dev,
+                    "skipping IPI0001 with interface type {} (only KCS is supported)\n",
+                    ift
+                );
+                return Err(ENODEV);
+            }
+        }
+        // SAFETY: `pdev` is valid (caller); only the `ports=` device carries platform data, a
+        // copy of the `ManualPorts` given to `platform_device_register_full`.
+        if let Some(m) = unsafe { (*pdev).dev.platform_data.cast::<ManualPorts>().as_ref() } {
+            let cfg = self.config(m.port, m.spacing, m.irq);
+            return Ok(KBox::new(KcsDevice::probe(dev, &cfg)?, GFP_KERNEL)?);
+        }
+        // SAFETY: `pdev` is valid (caller).
+        let io = unsafe { bindings::platform_get_resource(pdev, bindings::IORESOURCE_IO, 0) };
+        if io.is_null() {
+            dev_err!(
+                dev,
+                "no I/O port resource (memory-mapped KCS is not supported)\n"
             );
             return Err(ENODEV);
         }
+        // SAFETY: `io` is a valid resource of `pdev`.
+        let start = unsafe { (*io).start };
+        // SAFETY: As above.
+        let io2 = unsafe { bindings::platform_get_resource(pdev, bindings::IORESOURCE_IO, 1) };
+        // SAFETY: `io2`, when not null, is a valid resource of `pdev`.
+        let spacing = regspacing(start, unsafe { io2.as_ref() }.map(|r| r.start))?;
+        // SAFETY: `pdev` is valid (caller).
+        let irq = unsafe { bindings::platform_get_irq_optional(pdev, 0) };
+        let cfg = self.config(start, spacing, u32::try_from(irq).unwrap_or(0));
+        Ok(KBox::new(KcsDevice::probe(dev, &cfg)?, GFP_KERNEL)?)
     }
-    // SAFETY: `dev` is being bound (caller); `KcsDevice` clears its copies in its `Drop`, which
-    // `remove_trampoline` runs before the device is unbound.
-    let rdev = unsafe { RawDev::new(dev) };
-    // SAFETY: `dev` is valid (caller); only the `ports=` device carries platform data, a copy of
-    // the `ManualPorts` given to `platform_device_register_full`.
-    if let Some(m) = unsafe { (*dev).platform_data.cast::<ManualPorts>().as_ref() } {
-        return Ok(KBox::new(
-            KcsDevice::probe(&config(&params, rdev, m.port, m.spacing, m.irq))?,
-            GFP_KERNEL,
-        )?);
-    }
-    // SAFETY: `pdev` is valid (caller).
-    let io = unsafe { bindings::platform_get_resource(pdev, bindings::IORESOURCE_IO, 0) };
-    if io.is_null() {
-        pr_err!("no I/O port resource (memory-mapped KCS is not supported)\n");
-        return Err(ENODEV);
-    }
-    // SAFETY: `io` is a valid resource of `pdev`.
-    let start = unsafe { (*io).start };
-    // SAFETY: As above.
-    let io2 = unsafe { bindings::platform_get_resource(pdev, bindings::IORESOURCE_IO, 1) };
-    // SAFETY: `io2`, when not null, is a valid resource of `pdev`.
-    let spacing = regspacing(start, unsafe { io2.as_ref() }.map(|r| r.start))?;
-    // SAFETY: `pdev` is valid (caller).
-    let irq = unsafe { bindings::platform_get_irq_optional(pdev, 0) };
-    let cfg = config(
-        &params,
-        rdev,
-        start,
-        spacing,
-        u32::try_from(irq).unwrap_or(0),
-    );
-    Ok(KBox::new(KcsDevice::probe(&cfg)?, GFP_KERNEL)?)
-}
 
-/// The probe configuration of a KCS at `port` for the device `dev`.
-fn config(params: &crate::Params, dev: RawDev, port: u64, spacing: u32, irq: u32) -> KcsConfig {
-    KcsConfig {
-        port,
-        spacing,
-        irq,
-        devnum: params.devnum,
-        max_users: params.max_users,
-        max_msgs: params.max_msgs,
-        dev,
-        pm_flags: params.pm_flags,
-        rpm_watch_ms: params.rpm_watch_ms,
-        poll_max_busy_us: params.poll_max_busy_us,
+    /// The probe configuration of a KCS at `port`.
+    fn config(&self, port: u64, spacing: u32, irq: u32) -> KcsConfig {
+        let p = &self.params;
+        KcsConfig {
+            port,
+            spacing,
+            irq,
+            devnum: p.devnum,
+            max_users: p.max_users,
+            max_msgs: p.max_msgs,
+            pm_flags: p.pm_flags(),
+            rpm_watch_ms: p.rpm_watch_ms,
+            poll_max_busy_us: p.poll_max_busy_us,
+        }
     }
 }
 
+/// The bus device of `pdev`, as the driver core hands it to a bus callback.
+///
 /// # Safety
 ///
-/// Called by the driver core with a valid device being bound.
+/// `pdev` is valid, and a bus callback (probe or remove) for it is running: the returned
+/// reference must not outlive that callback.
+unsafe fn core_device<'a>(pdev: *mut bindings::platform_device) -> &'a Device<Core<'a>> {
+    // SAFETY: `pdev` is valid (caller), so is its `dev`; the driver core holds a reference to it
+    // for the whole callback.
+    unsafe { Device::from_raw(&raw mut (*pdev).dev) }
+}
+
+/// `->probe`.
+///
+/// # Safety
+///
+/// Called by the driver core with a valid device being bound to this driver.
 unsafe extern "C" fn probe_trampoline(pdev: *mut bindings::platform_device) -> kernel::ffi::c_int {
-    // SAFETY: `pdev` is valid and being bound (caller).
-    match unsafe { probe(pdev) } {
+    // SAFETY: A probe callback is running for `pdev` (caller).
+    let dev = unsafe { core_device(pdev) };
+    // SAFETY: The driver core sets `dev.driver` before it calls probe; it is the `driver` field
+    // of the `platform_driver` that is the `drv` field of our registered, pinned `Driver`.
+    let driver = unsafe {
+        let pdrv = kernel::container_of!((*pdev).dev.driver, bindings::platform_driver, driver);
+        &*kernel::container_of!(
+            pdrv.cast::<Opaque<bindings::platform_driver>>(),
+            Driver,
+            drv
+        )
+    };
+    // SAFETY: `pdev` is valid and being bound (caller); `dev` is its `dev`.
+    match unsafe { driver.probe(pdev, dev) } {
         Ok(kdev) => {
-            // SAFETY: `pdev` is valid; we own its driver data while bound.
+            // INVARIANT: `driver_data` holds a `KBox<KcsDevice>` from here until remove.
+            // SAFETY: `pdev` is valid; the driver data is ours while the device is bound.
             unsafe { (*pdev).dev.driver_data = KBox::into_raw(kdev).cast() };
             // Only now may runtime-PM callbacks run: they find the `KcsDevice` in driver_data.
-            // SAFETY: `pdev` is valid and bound; `remove_trampoline` disables runtime PM again.
-            crate::pm::runtime_enable(unsafe { crate::pm::RawDev::new(&raw mut (*pdev).dev) });
+            pm::runtime_enable(dev);
             0
         }
         Err(e) => e.to_errno(),
     }
 }
 
+/// `->remove`.
+///
 /// # Safety
 ///
 /// Called by the driver core with a device this driver bound.
 unsafe extern "C" fn remove_trampoline(pdev: *mut bindings::platform_device) {
+    // SAFETY: A remove callback is running for `pdev` (caller).
+    let dev = unsafe { core_device(pdev) };
     // First of all: resume the device and stop runtime PM, waiting for running callbacks, so
     // none can find the `KcsDevice` while it is torn down.
-    // SAFETY: `pdev` is valid and still bound (caller).
-    crate::pm::runtime_disable(unsafe { crate::pm::RawDev::new(&raw mut (*pdev).dev) });
-    // SAFETY: `driver_data` was set by `probe_trampoline` from `KBox::into_raw`.
+    pm::runtime_disable(dev);
+    // SAFETY: `driver_data` was set by `probe_trampoline` from `KBox::into_raw` and is taken
+    // back only here.
     let kdev = unsafe { KBox::from_raw((*pdev).dev.driver_data.cast::<KcsDevice>()) };
     // SAFETY: `pdev` is valid (caller).
     unsafe { (*pdev).dev.driver_data = core::ptr::null_mut() };
     drop(kdev);
 }
 
+/// The bound [`KcsDevice`] of `dev`.
+///
+/// # Safety
+///
+/// `dev` is a device bound to this driver: its `driver_data` was set by probe from
+/// `KBox::into_raw` and stays valid until remove, which the PM core never runs concurrently
+/// with a PM callback (it holds the device lock, or runtime PM is disabled before remove).
+unsafe fn bound<'a>(dev: *mut bindings::device) -> &'a KcsDevice {
+    // SAFETY: See the function's safety section.
+    unsafe { &*(*dev).driver_data.cast::<KcsDevice>() }
+}
+
+/// `->prepare`.
+///
+/// # Safety
+///
+/// Called by the PM core with a device bound to this driver.
+unsafe extern "C" fn prepare(dev: *mut bindings::device) -> kernel::ffi::c_int {
+    // SAFETY: `dev` is bound (caller).
+    i32::from(unsafe { bound(dev) }.pm_prepare())
+}
+
+/// `->complete`.
+///
+/// # Safety
+///
+/// As [`prepare`].
+unsafe extern "C" fn complete(dev: *mut bindings::device) {
+    // SAFETY: `dev` is bound (caller).
+    unsafe { bound(dev) }.pm_complete();
+}
+
+/// Generates a system-sleep trampoline that calls `$method(Phase::$phase)`.
+macro_rules! sleep_trampoline {
+    ($name:ident, $method:ident, $phase:ident) => {
+        /// A system-sleep callback of the ops table.
+        ///
+        /// # Safety
+        ///
+        /// Called by the PM core with a device bound to this driver.
+        unsafe extern "C" fn $name(dev: *mut bindings::device) -> kernel::ffi::c_int {
+            // SAFETY: `dev` is bound (caller).
+            match unsafe { bound(dev) }.$method(Phase::$phase) {
+                Ok(()) => 0,
+                Err(e) => e.to_errno(),
+            }
+        }
+    };
+}
+
+sleep_trampoline!(suspend, pm_suspend, Suspend);
+sleep_trampoline!(freeze, pm_suspend, Freeze);
+sleep_trampoline!(poweroff, pm_suspend, Poweroff);
+sleep_trampoline!(resume, pm_resume, Resume);
+sleep_trampoline!(thaw, pm_resume, Thaw);
+sleep_trampoline!(restore, pm_resume, Restore);
+
+/// `->runtime_suspend`: `EBUSY` while work is pending.
+///
+/// # Safety
+///
+/// As [`prepare`].
+unsafe extern "C" fn runtime_suspend(dev: *mut bindings::device) -> kernel::ffi::c_int {
+    // SAFETY: `dev` is bound (caller).
+    match unsafe { bound(dev) }.pm_runtime_suspend() {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `->runtime_resume`.
+///
+/// # Safety
+///
+/// As [`prepare`].
+unsafe extern "C" fn runtime_resume(dev: *mut bindings::device) -> kernel::ffi::c_int {
+    // SAFETY: `dev` is bound (caller).
+    unsafe { bound(dev) }.pm_runtime_resume();
+    0
+}
+
+/// The driver's `dev_pm_ops`. Hibernation maps onto the same two operations: freeze and
+/// poweroff quiesce like suspend; thaw and restore re-initialise like resume.
+static PM_OPS: AssertSync<bindings::dev_pm_ops> = AssertSync(bindings::dev_pm_ops {
+    prepare: Some(prepare),
+    complete: Some(complete),
+    suspend: Some(suspend),
+    resume: Some(resume),
+    freeze: Some(freeze),
+    thaw: Some(thaw),
+    poweroff: Some(poweroff),
+    restore: Some(restore),
+    runtime_suspend: Some(runtime_suspend),
+    runtime_resume: Some(runtime_resume),
+    ..pin_init::zeroed()
+});
+
+#[cfg(ripmi_test)]
 #[kernel::prelude::kunit_tests(ripmi_platform)]
 mod tests {
     use super::*;

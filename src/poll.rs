@@ -22,7 +22,7 @@
 //! The learned time is a lower envelope: it follows a quicker response at once (halfway per
 //! transaction) and a slower one slowly (1/8 per transaction), so a quick command after slow ones
 //! is not held back by a jump far past its answer. Timeouts do not depend on any of this: they
-//! count the elapsed time of the clock (`src/handler.rs`).
+//! count the elapsed time of the clock (`src/handler/mod.rs`).
 
 /// The first look at a new wait, in µs.
 pub(crate) const FIRST_POLL_US: u32 = 4;
@@ -63,6 +63,7 @@ impl PollPacer {
     }
 
     /// The learned response time in µs (0 until a response was waited for).
+    #[cfg(any(test, ripmi_test))]
     pub(crate) fn response_us(&self) -> u32 {
         self.response_us
     }
@@ -116,8 +117,8 @@ impl PollPacer {
     }
 }
 
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_poll))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
 

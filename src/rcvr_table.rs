@@ -52,7 +52,6 @@ use kernel::{
     sync::{rcu, Arc, Mutex},
 };
 
-use crate::handler::to_error;
 use crate::rcu::{Garbage, RcuBox, Retired};
 use crate::receivers::{
     slot_index, slot_register, slot_unregister, SlotRcvr, IPMI_NUM_CHANNELS, NO_RCVR, SLOT_MAX,
@@ -264,7 +263,7 @@ impl RcvrTable {
         }
         // Empty when `netfn` has no command array (then `chans` is 0, which stores nothing).
         let mut rcvrs = self.copy(netfn, cmd, 1, GFP_KERNEL)?;
-        if !slot_register(&rcvrs, chans).map_err(to_error)? {
+        if !slot_register(&rcvrs, chans)? {
             return Ok(());
         }
         if rcvrs.len() >= SLOT_MAX {
@@ -296,7 +295,7 @@ impl RcvrTable {
             return Err(ENOENT);
         }
         let mut rcvrs = self.copy(netfn, cmd, 0, GFP_KERNEL)?;
-        slot_unregister(&mut rcvrs, |o| Arc::ptr_eq(o, user), chans).map_err(to_error)?;
+        slot_unregister(&mut rcvrs, |o| Arc::ptr_eq(o, user), chans)?;
         let before = rcvrs.len();
         rcvrs.retain(|r| r.chans != 0);
         let removed = before - rcvrs.len();

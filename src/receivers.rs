@@ -12,15 +12,19 @@
 //!   channel, and removes entries left with no bits; `ENOENT` when nothing of the caller's matched;
 //! - so a legacy all-channel (`~0`) entry unregistered with `0xffff` leaves `0xffff0000`: it
 //!   matches no channel, yet still makes a later legacy registration fail with `EBUSY`.
+//!
+//! The rules over C's list ([`CmdRcvr`] and its functions) are the reference the `slot_*` rules
+//! are tested against; they are in the test build and the host tests only.
 
-use crate::addr::Errno;
+use crate::defs::IPMI_MAX_CHANNELS;
+use crate::error::Errno;
 
-/// `IPMI_CHAN_ALL`: every channel, as the legacy (un)registration ioctls pass it.
-pub(crate) const IPMI_CHAN_ALL: u32 = !0;
-/// `IPMI_NUM_CHANNELS`: the channels a receiver can be found on.
-pub(crate) const IPMI_NUM_CHANNELS: u32 = 16;
+/// The channels a receiver can be found on ([`IPMI_MAX_CHANNELS`]), as the `u32` bit numbers of
+/// a channel mask.
+pub(crate) const IPMI_NUM_CHANNELS: u32 = IPMI_MAX_CHANNELS as u32;
 
 /// One registration (C `struct cmd_rcvr`), owned by the user with id `owner`.
+#[cfg(any(test, ripmi_test))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct CmdRcvr {
     /// The owning user.
@@ -34,6 +38,7 @@ pub(crate) struct CmdRcvr {
 }
 
 /// Finds the owner of (`netfn`, `cmd`) on channel `chan` (C `find_cmd_rcvr()`).
+#[cfg(any(test, ripmi_test))]
 pub(crate) fn find(rcvrs: &[CmdRcvr], netfn: u8, cmd: u8, chan: u32) -> Option<u64> {
     let bit = 1u32.checked_shl(chan)?;
     rcvrs
@@ -43,6 +48,7 @@ pub(crate) fn find(rcvrs: &[CmdRcvr], netfn: u8, cmd: u8, chan: u32) -> Option<u
 }
 
 /// Checks that a new registration overlaps no existing one (C `is_cmd_rcvr_exclusive()`).
+#[cfg(any(test, ripmi_test))]
 pub(crate) fn check_exclusive(
     rcvrs: &[CmdRcvr],
     netfn: u8,
@@ -59,6 +65,7 @@ pub(crate) fn check_exclusive(
 }
 
 /// What an unregistration did to the entries.
+#[cfg(any(test, ripmi_test))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Unregistered {
     /// How many entries now have no channel bits left and must be removed.
@@ -68,6 +75,7 @@ pub(crate) struct Unregistered {
 /// Clears `chans` from `owner`'s entries for (`netfn`, `cmd`), channel by channel, as C
 /// `ipmi_unregister_for_cmd()`; entries whose bits reach 0 are reported, to be removed with
 /// [`is_emptied`]. Fails with `ENOENT` when nothing of `owner`'s matched.
+#[cfg(any(test, ripmi_test))]
 pub(crate) fn unregister(
     rcvrs: &mut [CmdRcvr],
     owner: u64,
@@ -109,6 +117,7 @@ pub(crate) fn unregister(
 /// A registration made with `chans == 0` is never removed by unregistering (C keeps it until the
 /// user goes away), so only entries that [`unregister`] emptied may be passed here: callers
 /// remove the entries that satisfy this right after the call that reported them.
+#[cfg(any(test, ripmi_test))]
 pub(crate) fn is_emptied(r: &CmdRcvr, netfn: u8, cmd: u8) -> bool {
     r.chans == 0 && r.netfn == netfn && r.cmd == cmd
 }
@@ -188,10 +197,11 @@ pub(crate) fn slot_index<O>(rcvrs: &[SlotRcvr<O>]) -> [u8; IPMI_NUM_CHANNELS as 
     by_chan
 }
 
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_receivers))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
+    use crate::defs::IPMI_CHAN_ALL;
 
     fn rcvr(owner: u64, netfn: u8, cmd: u8, chans: u32) -> CmdRcvr {
         CmdRcvr {

@@ -13,28 +13,37 @@
 //! Data flows one way per direction:
 //!
 //! ```text
-//! userspace -> devintf -> user -> handler -> smi (KCS) -> port I/O -> BMC
-//! userspace <- devintf <- user <- handler <- smi (KCS) <- IRQ/timer <- BMC
+//! userspace -> devintf -> user -> handler -> si -> kcs (port I/O) -> BMC
+//! userspace <- devintf <- user <- handler <- si <- kcs (IRQ/timer) <- BMC
 //!                                   |
-//!                        receivers (RCU table)
+//!                        rcvr_table (RCU receiver table)
 //! ```
 //!
+//! and the imports run one way, down: `ripmi -> platform -> device -> devintf -> handler ->
+//! {user, seq, si, rcvr_table, message, addr, timer, kcs, pm, poll} -> {error, defs, uapi}`,
+//! with no circle (`Documentation/design.rst` draws it).
+//!
 //! Files marked "pure" call no kernel API: they are compiled both here and in the host test
-//! crate (`tests/host`), and their `tests` modules run as KUnit suites here and as `cargo test`
-//! there. See `Documentation/design.rst` for the layout, the locking rules and their reasons.
+//! crate (`tests/host`), and their `tests` modules run as KUnit suites in the test build
+//! (`make RIPMI_TEST=1`, `cfg(ripmi_test)`) and as `cargo test` there. The shipped module holds
+//! no test code. See `Documentation/design.rst` for the layout, the locking rules and their
+//! reasons.
 
 use kernel::prelude::*;
 
 mod addr;
+// The dispatch benchmark (debugfs `bench_dispatch`), in the test build only.
+#[cfg(ripmi_test)]
 mod bench;
+mod defs;
 mod device;
 mod devintf;
+mod error;
 mod handler;
 mod kcs;
 mod message;
 mod platform;
 mod pm;
-mod pm_state;
 mod poll;
 mod rcu;
 mod rcvr_table;
@@ -95,39 +104,17 @@ module! {
     },
 }
 
-/// The module parameters, as probe uses them.
-#[derive(Clone, Copy)]
-pub(crate) struct Params {
-    pub(crate) ports: u64,
-    pub(crate) regspacing: u32,
-    pub(crate) irq: u32,
-    pub(crate) devnum: u32,
-    pub(crate) max_users: usize,
-    pub(crate) max_msgs: usize,
-    /// `power.driver_flags` to set at probe (`no_direct_complete=`, `smart_prepare=`).
-    pub(crate) pm_flags: u32,
-    pub(crate) rpm_watch_ms: u32,
-    pub(crate) poll_max_busy_us: u32,
-}
-
 /// Reads the module parameters.
-pub(crate) fn params() -> Params {
-    Params {
+fn params() -> platform::Params {
+    platform::Params {
         ports: module_parameters::ports.value(),
         regspacing: module_parameters::regspacing.value(),
         irq: module_parameters::irq.value(),
         devnum: module_parameters::devnum.value(),
         max_users: module_parameters::max_users.value() as usize,
         max_msgs: module_parameters::max_msgs_per_user.value() as usize,
-        pm_flags: if module_parameters::no_direct_complete.value() {
-            pm::DPM_FLAG_NO_DIRECT_COMPLETE
-        } else {
-            0
-        } | if module_parameters::smart_prepare.value() {
-            pm::DPM_FLAG_SMART_PREPARE
-        } else {
-            0
-        },
+        no_direct_complete: module_parameters::no_direct_complete.value(),
+        smart_prepare: module_parameters::smart_prepare.value(),
         rpm_watch_ms: module_parameters::rpm_watch_ms.value(),
         poll_max_busy_us: module_parameters::poll_max_busy_us.value(),
     }
@@ -151,7 +138,7 @@ impl kernel::Module for Ripmi {
             module_parameters::poll_max_busy_us.value(),
         );
         Ok(Ripmi {
-            _driver: platform::Driver::register(module)?,
+            _driver: platform::Driver::register(module, params())?,
         })
     }
 }

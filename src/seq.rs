@@ -15,8 +15,10 @@
 //! the table under `seq_lock` and maintenance mode under a separate spinlock; the kernel glue
 //! should do the same with one lock per type here.
 
-use crate::addr::{Addr, Errno};
-use crate::message::{is_maintenance_mode_cmd, IPMI_NETFN_FIRMWARE_REQUEST};
+use crate::addr::Addr;
+use crate::defs::IPMI_NETFN_FIRMWARE_REQUEST;
+use crate::error::Errno;
+use crate::message::is_maintenance_mode_cmd;
 
 /// `IPMI_IPMB_NUM_SEQ`: the number of sequence-table slots.
 pub(crate) const IPMI_IPMB_NUM_SEQ: usize = 64;
@@ -166,6 +168,7 @@ impl<T> SeqTable<T> {
     }
 
     /// Milliseconds left of IPMB maintenance mode (0 when it is off).
+    #[cfg(any(test, ripmi_test))]
     pub(crate) const fn ipmb_maintenance_ms(&self) -> u32 {
         self.ipmb_maintenance_ms
     }
@@ -383,6 +386,7 @@ impl Maintenance {
     }
 
     /// The current state.
+    #[cfg(any(test, ripmi_test))]
     pub(crate) const fn state(&self) -> MaintenanceState {
         self.state
     }
@@ -390,6 +394,7 @@ impl Maintenance {
     /// Whether the system interface should be in firmware (long-timeout) mode.
     ///
     /// This is the argument of C's `set_maintenance_mode` handler call.
+    #[cfg(any(test, ripmi_test))]
     pub(crate) fn in_firmware(&self) -> bool {
         self.state == MaintenanceState::Firmware
     }
@@ -470,11 +475,11 @@ impl Maintenance {
     }
 }
 
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_seq))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
-    use crate::addr::{IpmbAddr, LanAddr};
+    use crate::addr::{IpmbAddr, LanAddr, TEST_LAN};
 
     /// The key of a request to IPMB 0x40 LUN 0 on channel 0.
     fn key(netfn: u8, cmd: u8) -> SeqKey {
@@ -614,14 +619,7 @@ mod tests {
     #[test]
     fn find_lan_ignores_privilege() {
         let mut t = SeqTable::<u32>::new();
-        let lan = LanAddr {
-            channel: 2,
-            privilege: 4,
-            session_handle: 0x11,
-            remote_swid: 0x81,
-            local_swid: 0x41,
-            lun: 1,
-        };
+        let lan = TEST_LAN;
         let sent = SeqKey {
             addr: Addr::Lan(lan),
             netfn: 0x0a,

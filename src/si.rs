@@ -48,37 +48,16 @@
 //! - No OEM flag handlers (Dell PowerEdge) and no broken-IRQ quirks (`cannot_disable_irq`,
 //!   `irq_enable_broken`), no statistics, no BT interrupt register.
 
-use crate::kcs::sm::{Cc, KcsRegisters, KcsSm, KcsState, SmResult, IPMI_MAX_MSG_LENGTH};
+use crate::defs::{
+    error_response, netfn_lun, response_netfn, Cc, EVENT_MSG_BUFFER_FULL, IPMI_BMC_EVT_MSG_BUFF,
+    IPMI_BMC_EVT_MSG_INTR, IPMI_BMC_RCV_MSG_INTR, IPMI_CLEAR_MSG_FLAGS_CMD,
+    IPMI_GET_BMC_GLOBAL_ENABLES_CMD, IPMI_GET_MSG_CMD, IPMI_GET_MSG_FLAGS_CMD, IPMI_MAX_MSG_LENGTH,
+    IPMI_NETFN_APP_REQUEST, IPMI_READ_EVENT_MSG_BUFFER_CMD, IPMI_SET_BMC_GLOBAL_ENABLES_CMD,
+    RECEIVE_MSG_AVAIL, WDT_PRE_TIMEOUT_INT,
+};
+use crate::kcs::sm::{KcsRegisters, KcsSm, KcsState, SmResult};
 use crate::poll::Wait;
 
-/// The App network function, for requests (`IPMI_NETFN_APP_REQUEST`).
-pub(crate) const IPMI_NETFN_APP_REQUEST: u8 = 0x06;
-/// Set BMC Global Enables (`IPMI_SET_BMC_GLOBAL_ENABLES_CMD`).
-pub(crate) const IPMI_SET_BMC_GLOBAL_ENABLES_CMD: u8 = 0x2e;
-/// Get BMC Global Enables (`IPMI_GET_BMC_GLOBAL_ENABLES_CMD`).
-pub(crate) const IPMI_GET_BMC_GLOBAL_ENABLES_CMD: u8 = 0x2f;
-/// Clear Message Flags (`IPMI_CLEAR_MSG_FLAGS_CMD`).
-pub(crate) const IPMI_CLEAR_MSG_FLAGS_CMD: u8 = 0x30;
-/// Get Message Flags (`IPMI_GET_MSG_FLAGS_CMD`).
-pub(crate) const IPMI_GET_MSG_FLAGS_CMD: u8 = 0x31;
-/// Get Message (`IPMI_GET_MSG_CMD`).
-pub(crate) const IPMI_GET_MSG_CMD: u8 = 0x33;
-/// Read Event Message Buffer (`IPMI_READ_EVENT_MSG_BUFFER_CMD`).
-pub(crate) const IPMI_READ_EVENT_MSG_BUFFER_CMD: u8 = 0x35;
-
-/// Message flag: the receive message queue is not empty (`RECEIVE_MSG_AVAIL`).
-pub(crate) const RECEIVE_MSG_AVAIL: u8 = 0x01;
-/// Message flag: the event message buffer is full (`EVENT_MSG_BUFFER_FULL`).
-pub(crate) const EVENT_MSG_BUFFER_FULL: u8 = 0x02;
-/// Message flag: the watchdog pre-timeout interrupt fired (`WDT_PRE_TIMEOUT_INT`).
-pub(crate) const WDT_PRE_TIMEOUT_INT: u8 = 0x08;
-
-/// Global enable: receive message queue interrupt (`IPMI_BMC_RCV_MSG_INTR`).
-pub(crate) const IPMI_BMC_RCV_MSG_INTR: u8 = 0x01;
-/// Global enable: event message buffer full interrupt (`IPMI_BMC_EVT_MSG_INTR`).
-pub(crate) const IPMI_BMC_EVT_MSG_INTR: u8 = 0x02;
-/// Global enable: event message buffer (`IPMI_BMC_EVT_MSG_BUFF`).
-pub(crate) const IPMI_BMC_EVT_MSG_BUFF: u8 = 0x04;
 /// The global enables this driver manages (`GLOBAL_ENABLES_MASK`).
 const GLOBAL_ENABLES_MASK: u8 =
     IPMI_BMC_EVT_MSG_BUFF | IPMI_BMC_RCV_MSG_INTR | IPMI_BMC_EVT_MSG_INTR;
@@ -104,7 +83,10 @@ const MAX_REQUESTS_IN_A_ROW: u32 = 10;
 const EVENT_RSP_LEN: usize = 19;
 
 /// The App response network function with LUN 0, as the first response byte.
-const APP_RESPONSE: u8 = (IPMI_NETFN_APP_REQUEST | 1) << 2;
+const APP_RESPONSE: u8 = netfn_lun(response_netfn(IPMI_NETFN_APP_REQUEST), 0);
+
+/// The App request network function with LUN 0, as the first request byte.
+const APP_REQUEST: u8 = netfn_lun(IPMI_NETFN_APP_REQUEST, 0);
 
 /// What the interface is doing (C `enum si_intf_state`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -245,6 +227,7 @@ impl Si {
     }
 
     /// What the interface is doing.
+    #[cfg(any(test, ripmi_test))]
     pub(crate) fn state(&self) -> SiState {
         self.si_state
     }
@@ -266,6 +249,7 @@ impl Si {
 
     /// Whether the BMC's event message buffer is enabled (C `supports_event_msg_buff`, and
     /// `has_event_buffer`, which starts out the same).
+    #[cfg(any(test, ripmi_test))]
     pub(crate) fn supports_event_msg_buff(&self) -> bool {
         self.supports_event_msg_buff
     }
@@ -298,7 +282,7 @@ impl Si {
             self.interrupt_disabled = false;
             self.req_events = true;
         }
-        self.start_new_msg(&[IPMI_NETFN_APP_REQUEST << 2, IPMI_GET_BMC_GLOBAL_ENABLES_CMD]);
+        self.start_new_msg(&[APP_REQUEST, IPMI_GET_BMC_GLOBAL_ENABLES_CMD]);
         self.si_state = SiState::ProbingEventBuffer;
         Ok(self.event(regs, 0, sink))
     }
@@ -487,29 +471,25 @@ impl Si {
 
     /// Sends Get BMC Global Enables (C `start_check_enables()`).
     fn start_check_enables(&mut self) {
-        self.start_new_msg(&[IPMI_NETFN_APP_REQUEST << 2, IPMI_GET_BMC_GLOBAL_ENABLES_CMD]);
+        self.start_new_msg(&[APP_REQUEST, IPMI_GET_BMC_GLOBAL_ENABLES_CMD]);
         self.si_state = SiState::CheckingEnables;
     }
 
     /// Sends Clear Message Flags for the watchdog pre-timeout (C `start_clear_flags()`).
     fn start_clear_flags(&mut self) {
-        self.start_new_msg(&[
-            IPMI_NETFN_APP_REQUEST << 2,
-            IPMI_CLEAR_MSG_FLAGS_CMD,
-            WDT_PRE_TIMEOUT_INT,
-        ]);
+        self.start_new_msg(&[APP_REQUEST, IPMI_CLEAR_MSG_FLAGS_CMD, WDT_PRE_TIMEOUT_INT]);
         self.si_state = SiState::ClearingFlags;
     }
 
     /// Sends Get Message Flags (C `start_get_flags()`).
     fn start_get_flags(&mut self) {
-        self.start_new_msg(&[IPMI_NETFN_APP_REQUEST << 2, IPMI_GET_MSG_FLAGS_CMD]);
+        self.start_new_msg(&[APP_REQUEST, IPMI_GET_MSG_FLAGS_CMD]);
         self.si_state = SiState::GettingFlags;
     }
 
     /// Sends Get Message (C `start_getting_msg_queue()`).
     fn start_getting_msg_queue(&mut self) {
-        self.start_new_msg(&[IPMI_NETFN_APP_REQUEST << 2, IPMI_GET_MSG_CMD]);
+        self.start_new_msg(&[APP_REQUEST, IPMI_GET_MSG_CMD]);
         if self.si_state != SiState::GettingMessages {
             self.num_requests_in_a_row = 0;
             self.si_state = SiState::GettingMessages;
@@ -518,7 +498,7 @@ impl Si {
 
     /// Sends Read Event Message Buffer (C `start_getting_events()`).
     fn start_getting_events(&mut self) {
-        self.start_new_msg(&[IPMI_NETFN_APP_REQUEST << 2, IPMI_READ_EVENT_MSG_BUFFER_CMD]);
+        self.start_new_msg(&[APP_REQUEST, IPMI_READ_EVENT_MSG_BUFFER_CMD]);
         if self.si_state != SiState::GettingEvents {
             self.num_requests_in_a_row = 0;
             self.si_state = SiState::GettingEvents;
@@ -527,9 +507,8 @@ impl Si {
 
     /// Answers the current request with `cc` (C `return_hosed_msg()`).
     fn return_hosed_msg(&mut self, cc: Cc, sink: &mut impl FnMut(SiOutput<'_>)) {
-        if let CurrMsg::User([netfn_lun, cmd]) = self.curr {
-            // Make it a response.
-            sink(SiOutput::Response(&[netfn_lun | 4, cmd, cc.0]));
+        if let CurrMsg::User(req) = self.curr {
+            sink(SiOutput::Response(&error_response(&req, cc)));
         }
         self.curr = CurrMsg::None;
     }
@@ -701,7 +680,7 @@ impl Si {
                 if enables != msg[3] & GLOBAL_ENABLES_MASK {
                     // Enables are not correct, fix them.
                     self.start_new_msg(&[
-                        IPMI_NETFN_APP_REQUEST << 2,
+                        APP_REQUEST,
                         IPMI_SET_BMC_GLOBAL_ENABLES_CMD,
                         enables | (msg[3] & !GLOBAL_ENABLES_MASK),
                     ]);
@@ -732,7 +711,7 @@ impl Si {
                     self.start_clear_flags();
                 } else {
                     self.start_new_msg(&[
-                        IPMI_NETFN_APP_REQUEST << 2,
+                        APP_REQUEST,
                         IPMI_SET_BMC_GLOBAL_ENABLES_CMD,
                         current | IPMI_BMC_EVT_MSG_BUFF,
                     ]);
@@ -755,8 +734,8 @@ impl Si {
     }
 }
 
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_si))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
     use crate::kcs::model::{Fault, KcsModel, MODEL_EVENT, MODEL_INCOMING};

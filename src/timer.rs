@@ -1,82 +1,140 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Timers embedded in a pinned owner, calling `fn(&Owner)`: [`Timer`], a jiffies `timer_list`
-//! (softirq context), and [`FineTimer`], a high-resolution timer (hard interrupt context) for
-//! waits shorter than a jiffy.
+//! Kernel timers embedded in the value they call: [`Timer`] (a `timer_list`, jiffies) and
+//! [`FineTimer`] (an `hrtimer` in hard interrupt context).
+//!
+//! A timer is a field of its owner, which names it with [`impl_has_timer!`]: the owner is fixed
+//! by the type, not by a pointer stored when the timer is armed. A timer is armed through its
+//! owner ([`Timer::arm`] takes the owner, not the timer), so only a timer that really is the
+//! field of a live owner can ever fire, and its callback gets that owner back with
+//! `container_of!`.
 //!
 //! The kernel crate's `HrTimer` ties a timer to a handle whose drop cancels it, which does not
-//! fit a timer that re-arms itself from several places (under a spinlock, in interrupt context)
-//! and is shut down once at teardown; these are the plain C timers with the same rules.
+//! fit timers that are re-armed from the IRQ handler, the timer itself and the ioctl path
+//! (under an IRQ-safe lock), and shut down once at teardown (see `Documentation/design.rst`).
 
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::marker::PhantomData;
 
-use kernel::{bindings, prelude::*, sync::LockClassKey, types::Opaque};
+use kernel::{bindings, prelude::*, sync::LockClassKey, time::Jiffies, types::Opaque};
 
-/// A `timer_list` that calls `run(owner)` when it fires.
+/// A type with a timer field of type `Tm` ([`Timer<Self>`] or [`FineTimer<Self>`]), called
+/// when that timer fires. Implement it with [`impl_has_timer!`].
+///
+/// # Safety
+///
+/// [`HasTimer::raw_timer`] returns the timer field of `this`, [`HasTimer::timer_container_of`]
+/// the value whose timer field `timer` is; and while the timer can fire, everything
+/// [`HasTimer::timer_fired`] uses is alive (the timer field is declared before those fields,
+/// so it is dropped, which stops it, before they are).
+pub(crate) unsafe trait HasTimer<Tm>: Sync + Sized {
+    /// The timer field of `this`.
+    ///
+    /// # Safety
+    ///
+    /// `this` points at a valid `Self`.
+    unsafe fn raw_timer(this: *const Self) -> *const Tm;
+
+    /// The value whose timer field is `timer`.
+    ///
+    /// # Safety
+    ///
+    /// `timer` points at the timer field of a valid `Self`.
+    unsafe fn timer_container_of(timer: *const Tm) -> *const Self;
+
+    /// Called when the timer fires (softirq context for a [`Timer`], hard interrupt context for
+    /// a [`FineTimer`]).
+    fn timer_fired(&self);
+}
+
+/// Implements [`HasTimer`] for a type whose field `$field` is the timer, calling `$fired` when it
+/// fires. The field's type is checked by the compiler.
+///
+/// The invocation says `unsafe impl`, with a comment on why: the timer field is declared before
+/// every field `$fired` uses (so dropping the owner stops the timer before those go).
+macro_rules! impl_has_timer {
+    (
+        unsafe impl$({$($generics:tt)*})? HasTimer<$timer:ty> for $owner:ty {
+            self.$field:ident => $fired:ident
+        }
+    ) => {
+        // SAFETY: Both functions map between a value and its field `$field`, whose type the
+        // compiler checks to be `$timer`; the caller vouches for the declaration order.
+        unsafe impl$(<$($generics)*>)? $crate::timer::HasTimer<$timer> for $owner {
+            unsafe fn raw_timer(this: *const Self) -> *const $timer {
+                // SAFETY: `this` points at a valid `Self` (caller).
+                unsafe { &raw const (*this).$field }
+            }
+
+            unsafe fn timer_container_of(timer: *const $timer) -> *const Self {
+                // SAFETY: `timer` points at the `$field` of a valid `Self` (caller).
+                unsafe { ::kernel::container_of!(timer.cast_mut(), Self, $field) }
+            }
+
+            fn timer_fired(&self) {
+                self.$fired()
+            }
+        }
+    };
+}
+pub(crate) use impl_has_timer;
+
+/// A `timer_list` that calls its owner's [`HasTimer::timer_fired`] when it fires.
 ///
 /// # Invariants
 ///
-/// `raw` is initialised with [`trampoline::<T>`]. While the timer can fire, `owner` is null or
-/// points at the live `T` that contains this timer; [`PinnedDrop`] shuts the timer down, so a
-/// `T` that declares its timers before the fields they use cannot be used after those are gone.
+/// `raw` is initialised with [`trampoline::<T>`], and is only ever armed by [`Timer::arm`], as
+/// the timer field of a live `T`.
 #[pin_data(PinnedDrop)]
-pub(crate) struct Timer<T: Sync> {
+pub(crate) struct Timer<T> {
     #[pin]
     raw: Opaque<bindings::timer_list>,
-    owner: AtomicPtr<T>,
-    run: fn(&T),
+    _owner: PhantomData<fn(&T)>,
 }
 
-// SAFETY: The timer is driven through the kernel's timer API, which is thread-safe; `owner` is
-// atomic and `T: Sync`.
-unsafe impl<T: Sync> Sync for Timer<T> {}
+// SAFETY: The timer is driven through the kernel's timer API, which is thread-safe; it holds no
+// `T`.
+unsafe impl<T> Sync for Timer<T> {}
 // SAFETY: As above.
-unsafe impl<T: Sync> Send for Timer<T> {}
+unsafe impl<T> Send for Timer<T> {}
 
 /// The C callback.
 ///
 /// # Safety
 ///
-/// `t` is the `raw` field of a live `Timer<T>` (the kernel passes the timer it initialised).
-unsafe extern "C" fn trampoline<T: Sync>(t: *mut bindings::timer_list) {
+/// `t` is the `raw` field of a `Timer<T>` that was armed (the kernel passes the timer it
+/// initialised).
+unsafe extern "C" fn trampoline<T: HasTimer<Timer<T>>>(t: *mut bindings::timer_list) {
     // SAFETY: `t` is the `raw` field of a `Timer<T>` (caller); `Opaque<X>` is `repr(transparent)`.
     let timer =
-        unsafe { &*kernel::container_of!(t.cast::<Opaque<bindings::timer_list>>(), Timer<T>, raw) };
-    let owner = timer.owner.load(Ordering::Acquire);
-    if !owner.is_null() {
-        // SAFETY: A non-null owner is alive while the timer can fire (type invariants).
-        (timer.run)(unsafe { &*owner });
-    }
+        unsafe { kernel::container_of!(t.cast::<Opaque<bindings::timer_list>>(), Timer<T>, raw) };
+    // SAFETY: An armed timer is the timer field of a live `T` (type invariants of `Timer`, and
+    // the safety requirements of `HasTimer`).
+    let owner = unsafe { &*T::timer_container_of(timer) };
+    owner.timer_fired();
 }
 
-impl<T: Sync> Timer<T> {
-    /// A stopped timer that will call `run`.
-    pub(crate) fn new(
-        run: fn(&T),
-        name: &'static CStr,
-        key: Pin<&'static LockClassKey>,
-    ) -> impl PinInit<Self> {
+impl<T: HasTimer<Timer<T>>> Timer<T> {
+    /// A stopped timer.
+    pub(crate) fn new(name: &'static CStr, key: Pin<&'static LockClassKey>) -> impl PinInit<Self> {
         pin_init!(Timer {
             // SAFETY: `timer_init_key` initialises the `timer_list` in place; name and key are
             // static.
             raw <- Opaque::ffi_init(move |slot: *mut bindings::timer_list| unsafe {
                 bindings::timer_init_key(slot, Some(trampoline::<T>), 0, name.as_char_ptr(), key.as_ptr())
             }),
-            owner: AtomicPtr::new(core::ptr::null_mut()),
-            run,
+            _owner: PhantomData,
         })
     }
 
-    /// Arms (or re-arms) the timer to fire `delay_jiffies` from now, for `owner`.
-    ///
-    /// `owner` must be the value that contains this timer.
-    pub(crate) fn arm(&self, owner: &T, delay_jiffies: kernel::ffi::c_ulong) {
-        self.owner
-            .store(core::ptr::from_ref(owner).cast_mut(), Ordering::Release);
+    /// Arms (or re-arms) `owner`'s timer to fire `delay` jiffies from now.
+    pub(crate) fn arm(owner: &T, delay: Jiffies) {
+        // SAFETY: `owner` is a valid `T`.
+        let timer = unsafe { &*T::raw_timer(owner) };
         // SAFETY: Reading `jiffies` is always allowed; it is only ever written by the kernel.
         let now = unsafe { core::ptr::read_volatile(&raw const bindings::jiffies) };
+        // INVARIANT: armed as the timer field of `owner`.
         // SAFETY: `raw` is an initialised timer (type invariants).
-        unsafe { bindings::mod_timer(self.raw.get(), now.wrapping_add(delay_jiffies)) };
+        unsafe { bindings::mod_timer(timer.raw.get(), now.wrapping_add(delay)) };
     }
 
     /// Stops the timer and waits for a running callback to finish; [`Timer::arm`] may start it
@@ -94,57 +152,56 @@ impl<T: Sync> Timer<T> {
 }
 
 #[pinned_drop]
-impl<T: Sync> PinnedDrop for Timer<T> {
+impl<T> PinnedDrop for Timer<T> {
     fn drop(self: Pin<&mut Self>) {
-        self.shutdown();
+        // SAFETY: `raw` is an initialised timer (type invariants).
+        unsafe { bindings::timer_shutdown_sync(self.raw.get()) };
     }
 }
 
-/// An `hrtimer` on the monotonic clock that calls `run(owner)` in hard interrupt context.
+/// An `hrtimer` on the monotonic clock that calls its owner's [`HasTimer::timer_fired`] in hard
+/// interrupt context.
 ///
 /// # Invariants
 ///
-/// `raw` is initialised with [`fine_trampoline::<T>`]. While the timer can fire, `owner` is null
-/// or points at the live `T` that contains this timer; [`PinnedDrop`] cancels the timer, so a `T`
-/// that declares its timers before the fields they use cannot be used after those are gone.
+/// `raw` is initialised with [`fine_trampoline::<T>`], and is only ever armed by
+/// [`FineTimer::arm`], as the timer field of a live `T`.
 #[pin_data(PinnedDrop)]
-pub(crate) struct FineTimer<T: Sync> {
+pub(crate) struct FineTimer<T> {
     #[pin]
     raw: Opaque<bindings::hrtimer>,
-    owner: AtomicPtr<T>,
-    run: fn(&T),
+    _owner: PhantomData<fn(&T)>,
 }
 
-// SAFETY: The timer is driven through the kernel's hrtimer API, which is thread-safe; `owner` is
-// atomic and `T: Sync`.
-unsafe impl<T: Sync> Sync for FineTimer<T> {}
+// SAFETY: The timer is driven through the kernel's hrtimer API, which is thread-safe; it holds no
+// `T`.
+unsafe impl<T> Sync for FineTimer<T> {}
 // SAFETY: As above.
-unsafe impl<T: Sync> Send for FineTimer<T> {}
+unsafe impl<T> Send for FineTimer<T> {}
 
 /// The C callback of a [`FineTimer`].
 ///
 /// # Safety
 ///
-/// `t` is the `raw` field of a live `FineTimer<T>` (the kernel passes the timer it initialised).
-unsafe extern "C" fn fine_trampoline<T: Sync>(
+/// `t` is the `raw` field of a `FineTimer<T>` that was armed (the kernel passes the timer it
+/// initialised).
+unsafe extern "C" fn fine_trampoline<T: HasTimer<FineTimer<T>>>(
     t: *mut bindings::hrtimer,
 ) -> bindings::hrtimer_restart {
     // SAFETY: `t` is the `raw` field of a `FineTimer<T>` (caller); `Opaque<X>` is
     // `repr(transparent)`.
-    let timer = unsafe {
-        &*kernel::container_of!(t.cast::<Opaque<bindings::hrtimer>>(), FineTimer<T>, raw)
-    };
-    let owner = timer.owner.load(Ordering::Acquire);
-    if !owner.is_null() {
-        // SAFETY: A non-null owner is alive while the timer can fire (type invariants).
-        (timer.run)(unsafe { &*owner });
-    }
+    let timer =
+        unsafe { kernel::container_of!(t.cast::<Opaque<bindings::hrtimer>>(), FineTimer<T>, raw) };
+    // SAFETY: An armed timer is the timer field of a live `T` (type invariants of `FineTimer`,
+    // and the safety requirements of `HasTimer`).
+    let owner = unsafe { &*T::timer_container_of(timer) };
+    owner.timer_fired();
     bindings::hrtimer_restart::HRTIMER_NORESTART
 }
 
-impl<T: Sync> FineTimer<T> {
-    /// A stopped timer that will call `run`.
-    pub(crate) fn new(run: fn(&T)) -> impl PinInit<Self> {
+impl<T: HasTimer<FineTimer<T>>> FineTimer<T> {
+    /// A stopped timer.
+    pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(FineTimer {
             // SAFETY: `hrtimer_setup` initialises the `hrtimer` in place.
             raw <- Opaque::ffi_init(move |slot: *mut bindings::hrtimer| unsafe {
@@ -155,23 +212,21 @@ impl<T: Sync> FineTimer<T> {
                     bindings::hrtimer_mode_HRTIMER_MODE_REL,
                 )
             }),
-            owner: AtomicPtr::new(core::ptr::null_mut()),
-            run,
+            _owner: PhantomData,
         })
     }
 
-    /// Arms (or re-arms) the timer to fire `us` microseconds from now, for `owner`, allowing it
-    /// an eighth of that late so that the kernel can batch expiries.
-    ///
-    /// `owner` must be the value that contains this timer.
-    pub(crate) fn arm(&self, owner: &T, us: u32) {
-        self.owner
-            .store(core::ptr::from_ref(owner).cast_mut(), Ordering::Release);
-        let ns = i64::from(us) * 1000;
+    /// Arms (or re-arms) `owner`'s timer to fire `us` microseconds from now, allowing it an
+    /// eighth of that late so that the kernel can batch expiries.
+    pub(crate) fn arm(owner: &T, us: u32) {
+        // SAFETY: `owner` is a valid `T`.
+        let timer = unsafe { &*T::raw_timer(owner) };
+        let ns = i64::from(us) * kernel::time::NSEC_PER_USEC;
+        // INVARIANT: armed as the timer field of `owner`.
         // SAFETY: `raw` is an initialised timer (type invariants).
         unsafe {
             bindings::hrtimer_start_range_ns(
-                self.raw.get(),
+                timer.raw.get(),
                 ns,
                 (ns / 8) as u64,
                 bindings::hrtimer_mode_HRTIMER_MODE_REL,
@@ -188,14 +243,9 @@ impl<T: Sync> FineTimer<T> {
 }
 
 #[pinned_drop]
-impl<T: Sync> PinnedDrop for FineTimer<T> {
+impl<T> PinnedDrop for FineTimer<T> {
     fn drop(self: Pin<&mut Self>) {
-        self.cancel();
+        // SAFETY: `raw` is an initialised timer (type invariants).
+        unsafe { bindings::hrtimer_cancel(self.raw.get()) };
     }
-}
-
-/// Converts microseconds to jiffies, rounding up, at least 1.
-pub(crate) fn usecs_to_jiffies(us: u32) -> kernel::ffi::c_ulong {
-    let hz = bindings::CONFIG_HZ as kernel::ffi::c_ulong;
-    (us as kernel::ffi::c_ulong * hz).div_ceil(1_000_000).max(1)
 }

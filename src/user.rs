@@ -17,7 +17,7 @@ use kernel::{
 };
 
 use crate::addr::IPMI_ADDR_SIZE;
-use crate::message::IPMI_MAX_MSG_LENGTH;
+use crate::defs::IPMI_MAX_MSG_LENGTH;
 
 /// A message waiting in a user's queue (C `struct ipmi_recv_msg`).
 pub(crate) struct RecvMsg {

@@ -9,20 +9,77 @@
 
 use core::arch::asm;
 
-use kernel::{bindings, prelude::*};
+use kernel::{bindings, device::Device, prelude::*, revocable::Revocable, sync::Arc};
 
 use super::sm::KcsRegisters;
 
-/// The two KCS registers of a reserved I/O region.
+/// The value a read of an I/O port gives when nothing drives the bus, and what [`PortIo`]
+/// reads once its region is taken back.
+const FLOATING_BUS: u8 = 0xff;
+
+/// The largest distance between the data and status registers that `regspacing=` accepts.
+const MAX_REGSPACING: u16 = 16;
+
+/// The two KCS registers of a reserved I/O region, for an interface to drive.
 ///
-/// # Invariants
-///
-/// `data` and `status` lie inside an I/O port region reserved by an [`IoRegion`] that outlives
-/// every use of this value (the interface owns both and drops the region last).
-#[derive(Clone, Copy)]
-pub(crate) struct PortIo {
-    data: u16,
-    status: u16,
+/// It reaches the region through a [`Revocable`]: when the device goes away, [`SharedRegion`]
+/// takes the region back (and releases the ports) even if the interface lives on in open
+/// files; from then on reads give [`FLOATING_BUS`] and writes go nowhere. So a `PortIo` can
+/// never touch a port the driver no longer holds.
+pub(crate) struct PortIo(Arc<Revocable<IoRegion>>);
+
+impl KcsRegisters for PortIo {
+    fn read_status(&mut self) -> u8 {
+        self.0
+            .try_access_with(|r| r.read(r.status()))
+            .unwrap_or(FLOATING_BUS)
+    }
+    fn read_data(&mut self) -> u8 {
+        self.0
+            .try_access_with(|r| r.read(r.start))
+            .unwrap_or(FLOATING_BUS)
+    }
+    fn write_cmd(&mut self, v: u8) {
+        self.0.try_access_with(|r| r.write(r.status(), v));
+    }
+    fn write_data(&mut self, v: u8) {
+        self.0.try_access_with(|r| r.write(r.start, v));
+    }
+}
+
+/// An [`IoRegion`] shared with the [`PortIo`]s that drive it; taken back on drop.
+pub(crate) struct SharedRegion {
+    region: Arc<Revocable<IoRegion>>,
+    start: u16,
+}
+
+impl SharedRegion {
+    /// Shares `region`.
+    pub(crate) fn new(region: IoRegion) -> Result<Self> {
+        let start = region.start;
+        Ok(SharedRegion {
+            region: Arc::pin_init(Revocable::new(region), GFP_KERNEL)?,
+            start,
+        })
+    }
+
+    /// The KCS registers of the region.
+    pub(crate) fn ports(&self) -> PortIo {
+        PortIo(self.region.clone())
+    }
+
+    /// The data register's port.
+    pub(crate) fn start(&self) -> u16 {
+        self.start
+    }
+}
+
+impl Drop for SharedRegion {
+    /// Takes the region back from every [`PortIo`]: waits for the accesses under way (an RCU
+    /// grace period), then releases the ports. Process context.
+    fn drop(&mut self) {
+        self.region.revoke();
+    }
 }
 
 /// Reads one byte from an I/O port.
@@ -49,25 +106,6 @@ unsafe fn outb(port: u16, v: u8) {
     unsafe {
         asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags))
     };
-}
-
-impl KcsRegisters for PortIo {
-    fn read_status(&mut self) -> u8 {
-        // SAFETY: The port is inside our region (type invariants).
-        unsafe { inb(self.status) }
-    }
-    fn read_data(&mut self) -> u8 {
-        // SAFETY: As above.
-        unsafe { inb(self.data) }
-    }
-    fn write_cmd(&mut self, v: u8) {
-        // SAFETY: As above.
-        unsafe { outb(self.status, v) }
-    }
-    fn write_data(&mut self, v: u8) {
-        // SAFETY: As above.
-        unsafe { outb(self.data, v) }
-    }
 }
 
 /// The two reserved KCS register ports (data and status/command); released on drop.
@@ -107,71 +145,77 @@ fn release_port(port: u16) {
 
 impl IoRegion {
     /// Reserves the KCS data register at `start` and the status register `spacing` bytes
-    /// further, or fails with `EBUSY` if another driver (such as `ipmi_si`) holds them.
-    pub(crate) fn request(start: u64, spacing: u32) -> Result<Self> {
+    /// further for `dev`, or fails with `EBUSY` if another driver (such as `ipmi_si`) holds
+    /// them.
+    pub(crate) fn request(dev: &Device, start: u64, spacing: u32) -> Result<Self> {
         let start = u16::try_from(start).map_err(|_| EINVAL)?;
         let spacing = u16::try_from(spacing)
             .ok()
-            .filter(|s| (1..=16).contains(s))
+            .filter(|s| (1..=MAX_REGSPACING).contains(s))
             .ok_or(EINVAL)?;
         let status = start.checked_add(spacing).ok_or(EINVAL)?;
         if !request_port(start) {
-            pr_err!("I/O port {:#x} is in use (is ipmi_si loaded?)\n", start);
+            dev_err!(
+                dev,
+                "I/O port {:#x} is in use (is ipmi_si loaded?)\n",
+                start
+            );
             return Err(EBUSY);
         }
         if !request_port(status) {
             release_port(start);
-            pr_err!("I/O port {:#x} is in use (is ipmi_si loaded?)\n", status);
+            dev_err!(
+                dev,
+                "I/O port {:#x} is in use (is ipmi_si loaded?)\n",
+                status
+            );
             return Err(EBUSY);
         }
         // INVARIANT: both ports were just reserved.
         Ok(IoRegion { start, spacing })
     }
 
-    /// The KCS registers inside this region.
-    pub(crate) fn ports(&self) -> PortIo {
-        // INVARIANT: both ports are reserved by this region, which the caller keeps alive while
-        // using them.
-        PortIo {
-            data: self.start,
-            status: self.start + self.spacing,
-        }
+    /// The status/command register's port.
+    fn status(&self) -> u16 {
+        self.start + self.spacing
     }
 
-    /// The data register's port.
-    pub(crate) fn start(&self) -> u16 {
-        self.start
+    /// Reads the register at `port`, one of this region's two.
+    fn read(&self, port: u16) -> u8 {
+        // SAFETY: `port` is `start` or `status()`, reserved by this region (type invariants).
+        unsafe { inb(port) }
+    }
+
+    /// Writes `v` to the register at `port`, one of this region's two.
+    fn write(&self, port: u16, v: u8) {
+        // SAFETY: As in `read`.
+        unsafe { outb(port, v) }
     }
 }
 
 impl Drop for IoRegion {
     fn drop(&mut self) {
         // Both were reserved by this value (type invariants).
-        release_port(self.start + self.spacing);
+        release_port(self.status());
         release_port(self.start);
     }
 }
 
 /// Something that services an interrupt.
-pub(crate) trait IrqHandler: Sync {
+pub(crate) trait IrqHandler: Send + Sync {
     /// Handles the interrupt; returns whether it was ours.
     fn handle_irq(&self) -> bool;
 }
 
-/// A requested interrupt line, freed on drop.
+/// A requested interrupt line, freed on drop; it keeps its handler alive until then.
 ///
 /// # Invariants
 ///
-/// `irq` was requested with `dev_id` pointing at a `T` that outlives this registration.
+/// `irq` was requested with `dev_id` `Arc::as_ptr(&handler)`.
 pub(crate) struct IrqRegistration<T: IrqHandler> {
     irq: u32,
-    dev_id: *const T,
+    handler: Arc<T>,
 }
-
-// SAFETY: The registration only holds the line number and a pointer to a `Sync` handler.
-unsafe impl<T: IrqHandler> Send for IrqRegistration<T> {}
-// SAFETY: As above.
-unsafe impl<T: IrqHandler> Sync for IrqRegistration<T> {}
 
 /// The C entry point of the interrupt.
 ///
@@ -182,7 +226,8 @@ unsafe extern "C" fn irq_trampoline<T: IrqHandler>(
     _irq: kernel::ffi::c_int,
     dev_id: *mut kernel::ffi::c_void,
 ) -> bindings::irqreturn_t {
-    // SAFETY: `dev_id` points at a live `T` until `free_irq` returns (type invariants).
+    // SAFETY: `dev_id` points at the `T` that the registration's `Arc` keeps alive until
+    // `free_irq` returns (type invariants).
     let handler = unsafe { &*dev_id.cast::<T>() };
     if handler.handle_irq() {
         bindings::irqreturn::IRQ_HANDLED
@@ -193,14 +238,10 @@ unsafe extern "C" fn irq_trampoline<T: IrqHandler>(
 
 impl<T: IrqHandler> IrqRegistration<T> {
     /// Requests `irq` (shared, as C `ipmi_si` does) for `handler`.
-    ///
-    /// # Safety
-    ///
-    /// `handler` must stay valid until the returned registration is dropped.
-    pub(crate) unsafe fn request(irq: u32, handler: &T) -> Result<Self> {
-        let dev_id = core::ptr::from_ref(handler);
-        // SAFETY: The trampoline matches the C signature; `dev_id` stays valid until `free_irq`
-        // (caller); the name is a static C string.
+    pub(crate) fn request(irq: u32, handler: Arc<T>) -> Result<Self> {
+        let dev_id = Arc::as_ptr(&handler);
+        // SAFETY: The trampoline matches the C signature; `dev_id` stays valid until `free_irq`,
+        // since `handler` is kept in the registration; the name is a static C string.
         let ret = unsafe {
             bindings::request_threaded_irq(
                 irq,
@@ -212,12 +253,10 @@ impl<T: IrqHandler> IrqRegistration<T> {
             )
         };
         kernel::error::to_result(ret)?;
-        // INVARIANT: requested with `dev_id`, which the caller keeps alive.
-        Ok(IrqRegistration { irq, dev_id })
+        // INVARIANT: requested with `Arc::as_ptr(&handler)`.
+        Ok(IrqRegistration { irq, handler })
     }
-}
 
-impl<T: IrqHandler> IrqRegistration<T> {
     /// Masks the line and waits for a running handler to finish (`disable_irq()`); calls nest.
     pub(crate) fn disable(&self) {
         // SAFETY: The line is requested while `self` exists (type invariants).
@@ -234,7 +273,7 @@ impl<T: IrqHandler> IrqRegistration<T> {
 impl<T: IrqHandler> Drop for IrqRegistration<T> {
     fn drop(&mut self) {
         // SAFETY: The line was requested with this `dev_id` (type invariants); `free_irq` waits
-        // for a running handler to finish.
-        unsafe { bindings::free_irq(self.irq, self.dev_id.cast_mut().cast()) };
+        // for a running handler to finish, and `handler` is dropped only after it.
+        unsafe { bindings::free_irq(self.irq, Arc::as_ptr(&self.handler).cast_mut().cast()) };
     }
 }

@@ -24,22 +24,20 @@
 //! drives; there is no C model.
 
 use super::sm::{
-    KcsRegisters, IPMI_MAX_MSG_LENGTH, KCS_ERROR_STATE, KCS_GET_STATUS_ABORT, KCS_IDLE_STATE,
-    KCS_READ_BYTE, KCS_READ_STATE, KCS_WRITE_END, KCS_WRITE_START, KCS_WRITE_STATE, STATUS_ATN,
-    STATUS_IBF, STATUS_OBF,
+    KcsRegisters, KCS_ERROR_STATE, KCS_GET_STATUS_ABORT, KCS_IDLE_STATE, KCS_READ_BYTE,
+    KCS_READ_STATE, KCS_WRITE_END, KCS_WRITE_START, KCS_WRITE_STATE, STATUS_ATN, STATUS_IBF,
+    STATUS_OBF,
 };
-use crate::si::{
-    EVENT_MSG_BUFFER_FULL, IPMI_BMC_RCV_MSG_INTR, IPMI_CLEAR_MSG_FLAGS_CMD,
-    IPMI_GET_BMC_GLOBAL_ENABLES_CMD, IPMI_GET_MSG_CMD, IPMI_GET_MSG_FLAGS_CMD,
-    IPMI_NETFN_APP_REQUEST, IPMI_READ_EVENT_MSG_BUFFER_CMD, IPMI_SET_BMC_GLOBAL_ENABLES_CMD,
+use crate::defs::{
+    netfn_of, response_header, Cc, EVENT_MSG_BUFFER_FULL, IPMI_BMC_RCV_MSG_INTR,
+    IPMI_CLEAR_MSG_FLAGS_CMD, IPMI_GET_BMC_GLOBAL_ENABLES_CMD, IPMI_GET_MSG_CMD,
+    IPMI_GET_MSG_FLAGS_CMD, IPMI_MAX_MSG_LENGTH, IPMI_NETFN_APP_REQUEST,
+    IPMI_READ_EVENT_MSG_BUFFER_CMD, IPMI_SEND_MSG_CMD, IPMI_SET_BMC_GLOBAL_ENABLES_CMD,
     RECEIVE_MSG_AVAIL, WDT_PRE_TIMEOUT_INT,
 };
 
 /// The longest canned response; longer than a message, so truncation can be tested.
 pub(crate) const MODEL_RSP_MAX: usize = 300;
-
-/// Send Message (`IPMI_SEND_MSG_CMD`).
-const IPMI_SEND_MSG_CMD: u8 = 0x34;
 
 /// How many requests the model remembers in its log.
 const LOG_LEN: usize = 32;
@@ -388,9 +386,9 @@ impl KcsModel {
         }
     }
 
-    /// Sets the response to `[req[0] | 4, req[1], body...]`.
+    /// Sets the response to `[response netfn/LUN, req[1], body...]`.
     fn reply(&mut self, body: &[u8]) {
-        let netfn_lun = self.req.first().copied().unwrap_or(0) | 0x04;
+        let netfn_lun = response_header(self.req.first().copied().unwrap_or(0));
         let cmd = self.req.get(1).copied().unwrap_or(0);
         self.rsp[0] = netfn_lun;
         self.rsp[1] = cmd;
@@ -403,7 +401,7 @@ impl KcsModel {
 
     /// Works out the answer to the request just taken.
     fn respond(&mut self) {
-        let netfn = self.req.first().copied().unwrap_or(0) >> 2;
+        let netfn = netfn_of(self.req.first().copied().unwrap_or(0));
         let cmd = self.req.get(1).copied().unwrap_or(0);
         if let Some(len) = self.canned_len {
             if self.canned_cmd.is_none_or(|c| c == cmd) {
@@ -419,7 +417,7 @@ impl KcsModel {
             None
         };
         if netfn != IPMI_NETFN_APP_REQUEST {
-            self.reply(&[0xc1]);
+            self.reply(&[Cc::INVALID_CMD.0]);
             return;
         }
         match (cmd, arg) {
@@ -455,9 +453,9 @@ impl KcsModel {
             }
             // Request data length invalid.
             (IPMI_CLEAR_MSG_FLAGS_CMD | IPMI_SET_BMC_GLOBAL_ENABLES_CMD, None) => {
-                self.reply(&[0xc7])
+                self.reply(&[Cc::REQ_LEN_INVALID.0])
             }
-            _ => self.reply(&[0xc1]),
+            _ => self.reply(&[Cc::INVALID_CMD.0]),
         }
     }
 
@@ -468,7 +466,7 @@ impl KcsModel {
             self.send_messages = self.send_messages.saturating_add(1);
         }
         let entry = (
-            self.req.first().copied().unwrap_or(0) >> 2,
+            netfn_of(self.req.first().copied().unwrap_or(0)),
             self.req.get(1).copied().unwrap_or(0),
         );
         if let Some(slot) = self.log.get_mut(self.log_len) {
@@ -595,8 +593,8 @@ impl KcsRegisters for KcsModel {
     }
 }
 
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_kcs_model))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
     use crate::kcs::sm::get_status_state;

@@ -22,8 +22,7 @@
 //!   truncated result even when the buffer is shorter than 3 bytes.
 //! - There is no `kcs_debug` logging.
 
-/// The largest IPMI message, request or response (`IPMI_MAX_MSG_LENGTH`).
-pub(crate) const IPMI_MAX_MSG_LENGTH: usize = 272;
+use crate::defs::{Cc, IPMI_MAX_MSG_LENGTH};
 
 /// The largest response the state machine keeps (`MAX_KCS_READ_SIZE`).
 const MAX_KCS_READ_SIZE: usize = IPMI_MAX_MSG_LENGTH;
@@ -62,6 +61,7 @@ pub(crate) const KCS_READ_STATE: u8 = 1;
 /// Status bits 7:6: the BMC is taking a request (`KCS_WRITE_STATE`).
 pub(crate) const KCS_WRITE_STATE: u8 = 2;
 /// Status bits 7:6: the BMC saw a protocol error (`KCS_ERROR_STATE`).
+#[cfg(any(test, ripmi_test))]
 pub(crate) const KCS_ERROR_STATE: u8 = 3;
 
 /// Status bit: the BMC has something for system software, SMS_ATN (`GET_STATUS_ATN`).
@@ -74,27 +74,6 @@ pub(crate) const STATUS_OBF: u8 = 0x01;
 /// The interface state in bits 7:6 of a status byte (`GET_STATUS_STATE`).
 pub(crate) const fn get_status_state(status: u8) -> u8 {
     (status >> 6) & 0x03
-}
-
-/// An IPMI completion code, the third byte of every response.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Cc(pub(crate) u8);
-
-impl Cc {
-    /// The node is busy (`IPMI_NODE_BUSY_ERR`).
-    pub(crate) const NODE_BUSY: Cc = Cc(0xc0);
-    /// The response did not fit and was cut short (`IPMI_ERR_MSG_TRUNCATED`).
-    pub(crate) const MSG_TRUNCATED: Cc = Cc(0xc6);
-    /// The request is too short (`IPMI_REQ_LEN_INVALID_ERR`).
-    pub(crate) const REQ_LEN_INVALID: Cc = Cc(0xc7);
-    /// The request is too long (`IPMI_REQ_LEN_EXCEEDED_ERR`).
-    pub(crate) const REQ_LEN_EXCEEDED: Cc = Cc(0xc8);
-    /// The interface is not in a state to take the request (`IPMI_NOT_IN_MY_STATE_ERR`).
-    pub(crate) const NOT_IN_MY_STATE: Cc = Cc(0xd5);
-    /// The interface failed: the reply to every request while it is hosed (`IPMI_BUS_ERR`).
-    pub(crate) const BUS_ERR: Cc = Cc(0x82);
-    /// An error with no better code (`IPMI_ERR_UNSPECIFIED`).
-    pub(crate) const UNSPECIFIED: Cc = Cc(0xff);
 }
 
 /// Access to the two KCS registers: data at base, status/command at base plus the spacing.
@@ -544,8 +523,8 @@ fn clear_obf(regs: &mut impl KcsRegisters, status: u8) {
     }
 }
 
+#[cfg(any(test, ripmi_test))]
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_kcs_sm))]
-#[cfg_attr(not(MODULE), cfg(test))]
 mod tests {
     use super::*;
     use crate::kcs::model::{Fault, KcsModel};

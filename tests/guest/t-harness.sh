@@ -13,7 +13,7 @@ last_load_line() { dmesg | grep -a 'ripmi: loaded (' | tail -n 1; }
 stop_ripmi() { grep -q '^ripmi ' /proc/modules && unload-ripmi; true; }
 
 defaults() {
-	last_load_line | grep -q 'ports=0x0 regspacing=1 irq=0 devnum=0 max_users=30 max_msgs_per_user=100)' ||
+	last_load_line | grep -q 'ports=0x0 regspacing=1 irq=0 devnum=0 max_users=30 max_msgs_per_user=100 poll_max_busy_us=0)' ||
 		{ last_load_line; return 1; }
 }
 check ripmi-params-default defaults
@@ -47,7 +47,7 @@ region_taken() {
 	stop_ripmi
 	load-c-ipmi || return 1
 	load-ripmi >/dev/null
-	msg=$(dmesg | grep -a 'ripmi: I/O port 0xca2 is in use' | tail -n 1)
+	msg=$(dmesg | grep -a 'ripmi[^:]*: I/O port 0xca2 is in use' | tail -n 1)
 	nodes=$(ls /dev/ipmi* 2>/dev/null | wc -l)
 	unload-ripmi
 	unload-c-ipmi || return 1
@@ -63,7 +63,7 @@ by_params() { # extra-params expected-mode
 	echo none >$ovr || return 1
 	load-ripmi ports=0xca2 $1 >/dev/null
 	out=$(ipmitool -I open mc info 2>&1)
-	mode=$(dmesg | grep -a 'ripmi: /dev/ipmi0 ready' | tail -n 1)
+	mode=$(dmesg | grep -a 'ripmi[^:]*: /dev/ipmi0 ready' | tail -n 1)
 	bound=$(ls /sys/bus/platform/drivers/ripmi/ 2>/dev/null | grep -c '^ripmi$')
 	unload-ripmi
 	echo >$ovr

@@ -5,7 +5,9 @@
 //! `tests` module is a KUnit suite in the kernel build and a set of `#[test]`s here, so the same
 //! assertions run in both. The kernel edges the handler reaches (timers, power management, port
 //! I/O) are replaced by the doubles in `doubles/`.
-#![allow(dead_code)]
+// What only the kernel's devintf, device and platform use (functions, the re-export
+// `handler::Request`) is unused here.
+#![allow(dead_code, unused_imports)]
 // The crates.io `pinned-init` munches initialiser fields recursively (the kernel's copy is a
 // proc macro); `HandlerState` has more fields than the default limit allows.
 #![recursion_limit = "256"]
@@ -15,7 +17,11 @@ extern crate pinned_init as pin_init;
 
 #[path = "../../src/addr.rs"]
 pub mod addr;
-#[path = "../../src/handler.rs"]
+#[path = "../../src/defs.rs"]
+pub mod defs;
+#[path = "../../src/error.rs"]
+pub mod error;
+#[path = "../../src/handler/mod.rs"]
 pub mod handler;
 #[path = "../../src/message.rs"]
 pub mod message;
@@ -40,6 +46,7 @@ pub mod kcs {
     #[path = "doubles/kcs_io.rs"]
     pub(crate) mod io;
     #[path = "../../src/kcs/model.rs"]
+    #[cfg(test)]
     pub(crate) mod model;
     #[path = "../../src/kcs/sm.rs"]
     pub(crate) mod sm;
@@ -48,8 +55,6 @@ pub mod kcs {
 /// Host double of `src/pm.rs`.
 #[path = "doubles/pm.rs"]
 pub mod pm;
-#[path = "../../src/pm_state.rs"]
-pub mod pm_state;
 /// Host double of `src/timer.rs`.
 #[path = "doubles/timer.rs"]
 pub mod timer;

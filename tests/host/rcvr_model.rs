@@ -10,11 +10,10 @@ use std::collections::HashMap;
 use kernel::error::code::{EBUSY, ENOENT};
 use kernel::sync::Arc;
 
-use crate::addr::Errno;
+use crate::defs::IPMI_CHAN_ALL;
+use crate::error::Errno;
 use crate::rcvr_table::RcvrTable;
-use crate::receivers::{
-    slot_index, slot_register, slot_unregister, SlotRcvr, IPMI_CHAN_ALL, NO_RCVR,
-};
+use crate::receivers::{slot_index, slot_register, slot_unregister, SlotRcvr, NO_RCVR};
 
 /// C's list, written from ipmi_msghandler.c directly.
 #[derive(Default)]

@@ -3,7 +3,7 @@
 use crate::kcs::sm::KcsRegisters;
 
 /// Something that services an interrupt (as `src/kcs/io.rs`).
-pub(crate) trait IrqHandler: Sync {
+pub(crate) trait IrqHandler: Send + Sync {
     /// Handles the interrupt; returns whether it was ours.
     fn handle_irq(&self) -> bool;
 }

@@ -1,24 +1,24 @@
-//! Host double of the part of `src/pm.rs` the handler uses: a bound device that is never there
-//! (the PM core and `struct device` are the kernel's). The PM state and counters are the real
-//! `src/pm_state.rs`.
+//! Host double of the part of `src/pm.rs` the handler uses: a device whose runtime PM the
+//! handler could ask for. The host has no `struct device`, so no value of it exists and the
+//! handler's `Option<PmDevice>` is always `None` (as before probe in the kernel).
 
-/// The bound device: none on the host, so runtime-PM requests do nothing (as for
-/// `RawDev::NONE` in the kernel).
-#[derive(Clone, Copy)]
-pub(crate) struct RawDev(());
+/// A device with runtime PM: none on the host.
+#[derive(Clone)]
+pub(crate) enum PmDevice {}
 
-impl RawDev {
-    /// No device.
-    pub(crate) const NONE: RawDev = RawDev(());
+impl PmDevice {
+    /// `pm_runtime_mark_last_busy()`.
+    pub(crate) fn mark_last_busy(&self) {
+        match *self {}
+    }
 
-    /// `pm_runtime_mark_last_busy()` of no device: nothing.
-    pub(crate) fn mark_last_busy(&self) {}
+    /// `pm_request_resume()`.
+    pub(crate) fn request_resume(&self) {
+        match *self {}
+    }
 
-    /// `pm_request_resume()` of no device: nothing.
-    pub(crate) fn request_resume(&self) {}
-
-    /// The runtime-PM status of no device.
-    pub(crate) fn runtime_status(&self) -> i32 {
-        kernel::bindings::rpm_status_RPM_INVALID
+    /// Whether the PM core has the device runtime-suspended.
+    pub(crate) fn runtime_suspended(&self) -> bool {
+        match *self {}
     }
 }

@@ -5,27 +5,47 @@
 //! timer armed anyway is a bug in the test set-up, so arming panics.
 
 use core::ffi::{c_ulong, CStr};
+use core::marker::PhantomData;
 use core::pin::Pin;
 
 use kernel::{prelude::*, sync::LockClassKey};
 
-/// A timer that would call `run(owner)`; never armed on the host.
-pub(crate) struct Timer<T: Sync> {
-    run: fn(&T),
+/// A type with a timer field of type `Tm` (as `src/timer.rs`; nothing fires on the host).
+pub(crate) trait HasTimer<Tm> {
+    /// Called when the timer fires.
+    fn timer_fired(&self);
 }
 
-impl<T: Sync> Timer<T> {
-    /// A stopped timer that would call `run`.
+/// Implements [`HasTimer`] (as `src/timer.rs`).
+macro_rules! impl_has_timer {
+    (
+        unsafe impl$({$($generics:tt)*})? HasTimer<$timer:ty> for $owner:ty {
+            self.$field:ident => $fired:ident
+        }
+    ) => {
+        impl$(<$($generics)*>)? $crate::timer::HasTimer<$timer> for $owner {
+            fn timer_fired(&self) {
+                self.$fired()
+            }
+        }
+    };
+}
+pub(crate) use impl_has_timer;
+
+/// A timer of `T`; never armed on the host.
+pub(crate) struct Timer<T>(PhantomData<fn(&T)>);
+
+impl<T> Timer<T> {
+    /// A stopped timer.
     pub(crate) fn new(
-        run: fn(&T),
         _name: &'static CStr,
         _key: Pin<&'static LockClassKey>,
     ) -> impl PinInit<Self> {
-        Timer { run }
+        Timer(PhantomData)
     }
 
     /// Arming needs the kernel's timers, which the host does not have.
-    pub(crate) fn arm(&self, _owner: &T, _delay_jiffies: c_ulong) {
+    pub(crate) fn arm(_owner: &T, _delay: c_ulong) {
         panic!("a kernel timer was armed on the host (use a clock with ARMS_TIMERS = false)");
     }
 
@@ -36,25 +56,17 @@ impl<T: Sync> Timer<T> {
     pub(crate) fn shutdown(&self) {}
 }
 
-/// Converts microseconds to jiffies, rounding up, at least 1 (as `src/timer.rs`).
-pub(crate) fn usecs_to_jiffies(us: u32) -> c_ulong {
-    let hz = kernel::bindings::CONFIG_HZ as c_ulong;
-    (us as c_ulong * hz).div_ceil(1_000_000).max(1)
-}
+/// A high-resolution timer of `T`; never armed on the host.
+pub(crate) struct FineTimer<T>(PhantomData<fn(&T)>);
 
-/// A high-resolution timer that would call `run(owner)`; never armed on the host.
-pub(crate) struct FineTimer<T: Sync> {
-    run: fn(&T),
-}
-
-impl<T: Sync> FineTimer<T> {
-    /// A stopped timer that would call `run`.
-    pub(crate) fn new(run: fn(&T)) -> impl PinInit<Self> {
-        FineTimer { run }
+impl<T> FineTimer<T> {
+    /// A stopped timer.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        FineTimer(PhantomData)
     }
 
     /// Arming needs the kernel's timers, which the host does not have.
-    pub(crate) fn arm(&self, _owner: &T, _us: u32) {
+    pub(crate) fn arm(_owner: &T, _us: u32) {
         panic!("a kernel timer was armed on the host (use a clock with ARMS_TIMERS = false)");
     }
 

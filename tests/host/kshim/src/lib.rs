@@ -1,6 +1,6 @@
 //! A host stand-in for the parts of the kernel crate that ripmi's handler glue uses.
 //!
-//! Only what `src/handler.rs` and the files it pulls in (`user.rs`, `rcvr_table.rs`, `rcu.rs`)
+//! Only what `src/handler/` and the files it pulls in (`user.rs`, `rcvr_table.rs`, `rcu.rs`)
 //! name, with the kernel's signatures (fallible allocation with flags, `Arc::pin_init`, lock
 //! constructors taking a name and a lock class, ...), implemented over `std`. Locks are
 //! `std::sync::Mutex`es, so taking one twice deadlocks as it would in the kernel; the RCU read
@@ -11,6 +11,7 @@
 pub mod alloc;
 pub mod bindings;
 pub mod error;
+pub mod io;
 pub mod prelude;
 pub mod sync;
 pub mod time;

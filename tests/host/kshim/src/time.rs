@@ -3,6 +3,18 @@
 use core::marker::PhantomData;
 use core::ops;
 
+/// The time unit of the kernel's timers (`unsigned long` jiffies).
+pub type Jiffies = core::ffi::c_ulong;
+
+/// Nanoseconds per microsecond.
+pub const NSEC_PER_USEC: i64 = 1_000;
+
+/// Converts milliseconds to jiffies, rounding up (the kernel's `msecs_to_jiffies()`).
+pub fn msecs_to_jiffies(msecs: u32) -> Jiffies {
+    let hz = crate::bindings::CONFIG_HZ as Jiffies;
+    (Jiffies::from(msecs) * hz).div_ceil(1_000)
+}
+
 /// A clock (`ClockSource`).
 pub trait ClockSource {}
 
