@@ -72,7 +72,7 @@ load() {
 	wait_dev
 	if [ "$1" = ripmi ] && [ -z "$seen_ripmi" ]; then
 		seen_ripmi=1
-		k=$(dmesg | grep -a 'ripmi: /dev/ipmi[0-9]* ready' | tail -n1 | sed 's/^\[[ 0-9.]*\] //')
+		k=$(dmesg | grep -a 'ripmi.*: /dev/ipmi[0-9]* ready' | tail -n1 | sed 's/^\[[ 0-9.]*\] //')
 		[ -z "$k" ] || echo "BENCH-NOTE $k"
 	fi
 	if [ "$1" = c ] && [ -z "$seen_kipmid" ]; then

@@ -27,7 +27,7 @@ grep -q 'data=0102030405060708090a0b0c0d0e0f10 ' $out/ripmi && grep -q 'data=212
 	fail sysintf-addr-padding-zeroed "padding bytes $(tr '\n' ' ' <$out/pad.ripmi)"
 # Without an IRQ, C's kipmid does not fetch events while nobody waits for a response, so the
 # comparison only means something with one (C then delivers none within the 5 s allowed).
-if dmesg | grep -q 'ripmi[^:]*: /dev/ipmi0 ready (polled)'; then
+if dmesg | grep -q 'ripmi.*: /dev/ipmi0 ready (polled)'; then
 	echo "ext-events: no IRQ: C fetches no events without one; comparison skipped"
 elif cmp -s $out/c $out/ripmi; then pass same-as-c; else
 	fail same-as-c "C: $(tr '\n' '|' <$out/c) ripmi: $(tr '\n' '|' <$out/ripmi)"

@@ -24,7 +24,7 @@ wait_dev() {
 	sleep 1
 }
 irq=1
-dmesg | grep -q 'ripmi[^:]*: /dev/ipmi0 ready (polled)' && irq=0
+dmesg | grep -q 'ripmi.*: /dev/ipmi0 ready (polled)' && irq=0
 rescue="bmcsim-ctl fault none"
 [ $irq = 1 ] && rescue="bmcsim-ctl ctrl 05; $rescue"
 delay_param=/sys/module/suspend/parameters/pm_test_delay

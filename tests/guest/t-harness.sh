@@ -47,7 +47,7 @@ region_taken() {
 	stop_ripmi
 	load-c-ipmi || return 1
 	load-ripmi >/dev/null
-	msg=$(dmesg | grep -a 'ripmi[^:]*: I/O port 0xca2 is in use' | tail -n 1)
+	msg=$(dmesg | grep -a 'ripmi.*: I/O port 0xca2 is in use' | tail -n 1)
 	nodes=$(ls /dev/ipmi* 2>/dev/null | wc -l)
 	unload-ripmi
 	unload-c-ipmi || return 1
@@ -63,7 +63,7 @@ by_params() { # extra-params expected-mode
 	echo none >$ovr || return 1
 	load-ripmi ports=0xca2 $1 >/dev/null
 	out=$(ipmitool -I open mc info 2>&1)
-	mode=$(dmesg | grep -a 'ripmi[^:]*: /dev/ipmi0 ready' | tail -n 1)
+	mode=$(dmesg | grep -a 'ripmi.*: /dev/ipmi0 ready' | tail -n 1)
 	bound=$(ls /sys/bus/platform/drivers/ripmi/ 2>/dev/null | grep -c '^ripmi$')
 	unload-ripmi
 	echo >$ovr
