@@ -103,16 +103,12 @@ impl PollPacer {
             return;
         }
         let took = u32::try_from(now.saturating_sub(start)).unwrap_or(u32::MAX);
-        self.response_us = if self.response_us == 0 || took < self.response_us {
+        self.response_us = match self.response_us {
+            0 => took,
             // Quicker: follow at once (halfway).
-            if self.response_us == 0 {
-                took
-            } else {
-                self.response_us - (self.response_us - took) / 2
-            }
-        } else {
+            learned if took < learned => learned - (learned - took) / 2,
             // Slower: follow slowly.
-            self.response_us + (took - self.response_us) / 8
+            learned => learned + (took - learned) / 8,
         };
     }
 }
