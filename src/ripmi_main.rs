@@ -60,6 +60,8 @@ module! {
     authors: ["The ripmi developers"],
     description: "IPMI message handler, KCS system interface and /dev/ipmiN, in Rust",
     license: "GPL",
+    // udev loads the module for an ACPI IPMI device, as it does ipmi_si (same alias).
+    alias: ["acpi*:IPI0001:*"],
     params: {
         ports: u64 {
             default: 0,
