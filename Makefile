@@ -22,7 +22,9 @@
 VARIANT ?= debug
 ifeq ($(origin KDIR),undefined)
 KDIR_AUTO := 1
-KDIR := $(shell scripts/build-kernel $(VARIANT) --print-dir)
+# (Silent here: `make` reports a missing setup through the kernel target; install-modprobe-conf
+# and dkms-source need no kernel.)
+KDIR := $(shell scripts/build-kernel $(VARIANT) --print-dir 2>/dev/null)
 endif
 # With the cached kernels, objects go to the cache so the work tree stays clean;
 # with a user-supplied KDIR, kbuild's usual in-tree output is kept.
