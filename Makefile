@@ -49,7 +49,7 @@ all: modules
 
 modules: $(if $(KDIR_AUTO),kernel)
 	@mkdir -p $(MO)
-	$(KMAKE) modules
+	+$(KMAKE) modules
 	@echo "built $(MO)/src/ripmi.ko"
 
 print-ko:
@@ -130,7 +130,7 @@ fmt-check:
 
 clippy: $(if $(KDIR_AUTO),kernel)
 	@mkdir -p $(MO)
-	$(KMAKE) CLIPPY=1 modules
+	+$(KMAKE) CLIPPY=1 modules
 
 rust-analyzer:
 	$(KMAKE) rust-analyzer
