@@ -21,7 +21,7 @@ use kernel::{
 
 use crate::defs::{netfn_lun, Cc, IPMI_GET_DEVICE_ID_CMD, IPMI_NETFN_APP_REQUEST};
 use crate::devintf::MiscDev;
-use crate::handler::{KcsInterface as Interface, KernelClock, Phase};
+use crate::handler::{KcsInterface as Interface, KernelClock, ModuleParams, Phase};
 use crate::kcs::io::{IoRegion, IrqRegistration, PortIo, SharedRegion};
 use crate::pm::{self, PmDevice, DPM_FLAG_NO_DIRECT_COMPLETE, DPM_FLAG_SMART_PREPARE};
 use crate::si::{Next, Si, SiOutput};
@@ -83,16 +83,10 @@ pub(crate) struct KcsConfig {
     pub(crate) irq: u32,
     /// The lowest N of `/dev/ipmiN` to use (the first free one from here is taken).
     pub(crate) devnum: u32,
-    /// `max_users`.
-    pub(crate) max_users: usize,
-    /// `max_msgs_per_user`.
-    pub(crate) max_msgs: usize,
     /// `power.driver_flags` to set.
     pub(crate) pm_flags: u32,
     /// `rpm_watch_ms`.
     pub(crate) rpm_watch_ms: u32,
-    /// `poll_max_busy_us`.
-    pub(crate) poll_max_busy_us: u32,
 }
 
 /// A bound BMC.
@@ -154,16 +148,9 @@ impl KcsDevice {
         );
 
         // With an IRQ: if the line cannot be had, run polled, as C does.
-        let new_iface = |regs, has_irq| {
-            Interface::new(
-                regs,
-                KernelClock::new(),
-                has_irq,
-                cfg.max_users,
-                cfg.max_msgs,
-                cfg.poll_max_busy_us,
-            )
-        };
+        // The run-time parameters (`max_users`, ...) are read by the interface as it uses them.
+        let new_iface =
+            |regs, has_irq| Interface::new(regs, KernelClock::new(), has_irq, ModuleParams);
         let (iface, irq) = if cfg.irq != 0 {
             let iface = new_iface(regs, true)?;
             match IrqRegistration::request(cfg.irq, iface.clone()) {

@@ -24,7 +24,9 @@ use crate::device::{KcsConfig, KcsDevice};
 use crate::handler::Phase;
 use crate::pm::{self, DPM_FLAG_NO_DIRECT_COMPLETE, DPM_FLAG_SMART_PREPARE};
 
-/// The module parameters, as probe uses them (read once, at load).
+/// The module parameters that place and set up a BMC, read once, at load: they are read-only
+/// (mode 0444). Those that may change at run time are read where they are used (see
+/// `src/params.rs`).
 #[derive(Clone, Copy)]
 pub(crate) struct Params {
     /// `ports=`: the KCS data register of a BMC with no ACPI entry, or 0.
@@ -35,18 +37,12 @@ pub(crate) struct Params {
     pub(crate) irq: u32,
     /// `devnum=`.
     pub(crate) devnum: u32,
-    /// `max_users=`.
-    pub(crate) max_users: usize,
-    /// `max_msgs_per_user=`.
-    pub(crate) max_msgs: usize,
     /// `no_direct_complete=`.
     pub(crate) no_direct_complete: bool,
     /// `smart_prepare=`.
     pub(crate) smart_prepare: bool,
     /// `rpm_watch_ms=`.
     pub(crate) rpm_watch_ms: u32,
-    /// `poll_max_busy_us=`.
-    pub(crate) poll_max_busy_us: u32,
 }
 
 impl Params {
@@ -317,11 +313,8 @@ impl Driver {
             spacing,
             irq,
             devnum: p.devnum,
-            max_users: p.max_users,
-            max_msgs: p.max_msgs,
             pm_flags: p.pm_flags(),
             rpm_watch_ms: p.rpm_watch_ms,
-            poll_max_busy_us: p.poll_max_busy_us,
         }
     }
 }

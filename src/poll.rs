@@ -17,7 +17,9 @@
 //!   [`FIRST_POLL_US`]..[`POLL_CAP_US`]: a response is seen at most 25% (or 150 µs) late, and a
 //!   wait of `t` costs about `log(t) / log(1.25)` looks at first, then one per 150 µs;
 //! - past `max_busy_us` of one wait (module parameter `poll_max_busy_us`, 0 = no limit, as C's
-//!   `kipmid_max_busy_us`), looks drop to one per [`SLOW_POLL_US`].
+//!   `kipmid_max_busy_us`), looks drop to one per [`SLOW_POLL_US`]. The limit is passed in at
+//!   each look, so a value written to the parameter applies from the next look on, as C's
+//!   `ipmi_thread_busy_wait()` reads its parameter on each pass.
 //!
 //! The learned time is a lower envelope: it follows a quicker response at once (halfway per
 //! transaction) and a slower one slowly (1/8 per transaction), so a quick command after slow ones
@@ -43,8 +45,6 @@ pub(crate) enum Wait {
 
 /// Paces the looks at a waiting KCS interface (see the module documentation).
 pub(crate) struct PollPacer {
-    /// 0: poll as fast as the pacing allows for as long as a wait lasts.
-    max_busy_us: u32,
     /// The wait being paced: when it began, what it is, and the state machine's progress count
     /// then (a different count means the wait ended and another began).
     wait: Option<(u64, Wait, u32)>,
@@ -53,10 +53,9 @@ pub(crate) struct PollPacer {
 }
 
 impl PollPacer {
-    /// A pacer that falls back to slow looks after `max_busy_us` of one wait (0: never).
-    pub(crate) const fn new(max_busy_us: u32) -> Self {
+    /// A pacer that has seen no wait yet.
+    pub(crate) const fn new() -> Self {
         PollPacer {
-            max_busy_us,
             wait: None,
             response_us: 0,
         }
@@ -69,8 +68,15 @@ impl PollPacer {
     }
 
     /// After a run of the state machine at `now` (µs) that left it waiting for `what`, with its
-    /// progress count at `progress`: how long until the next look, in µs.
-    pub(crate) fn next_look_us(&mut self, now: u64, what: Wait, progress: u32) -> u32 {
+    /// progress count at `progress`: how long until the next look, in µs. Past `max_busy_us` of
+    /// the wait (0: never), looks slow down to [`SLOW_POLL_US`].
+    pub(crate) fn next_look_us(
+        &mut self,
+        now: u64,
+        what: Wait,
+        progress: u32,
+        max_busy_us: u32,
+    ) -> u32 {
         let start = match self.wait {
             Some((start, kind, p)) if p == progress && kind == what => start,
             _ => {
@@ -80,7 +86,7 @@ impl PollPacer {
             }
         };
         let waited = u32::try_from(now.saturating_sub(start)).unwrap_or(u32::MAX);
-        if self.max_busy_us != 0 && waited >= self.max_busy_us {
+        if max_busy_us != 0 && waited >= max_busy_us {
             return SLOW_POLL_US;
         }
         if waited == 0 {
@@ -124,7 +130,7 @@ mod tests {
         let mut t = start;
         let mut looks = 0;
         while t < start + ends {
-            t += u64::from(p.next_look_us(t, what, 1));
+            t += u64::from(p.next_look_us(t, what, 1, 0));
             looks += 1;
             assert!(looks < 10_000);
         }
@@ -134,24 +140,24 @@ mod tests {
 
     #[test]
     fn a_new_wait_is_looked_at_after_a_few_microseconds() {
-        let mut p = PollPacer::new(0);
-        assert_eq!(p.next_look_us(1_000, Wait::Handshake, 7), FIRST_POLL_US);
+        let mut p = PollPacer::new();
+        assert_eq!(p.next_look_us(1_000, Wait::Handshake, 7, 0), FIRST_POLL_US);
         // Progress: another wait, looked at as soon again.
-        assert_eq!(p.next_look_us(1_004, Wait::Handshake, 8), FIRST_POLL_US);
+        assert_eq!(p.next_look_us(1_004, Wait::Handshake, 8, 0), FIRST_POLL_US);
     }
 
     #[test]
     fn looks_back_off_to_a_quarter_of_the_wait_and_the_cap() {
-        let mut p = PollPacer::new(0);
-        p.next_look_us(0, Wait::Handshake, 1);
-        assert_eq!(p.next_look_us(4, Wait::Handshake, 1), FIRST_POLL_US);
-        assert_eq!(p.next_look_us(100, Wait::Handshake, 1), 25);
-        assert_eq!(p.next_look_us(10_000, Wait::Handshake, 1), POLL_CAP_US);
+        let mut p = PollPacer::new();
+        p.next_look_us(0, Wait::Handshake, 1, 0);
+        assert_eq!(p.next_look_us(4, Wait::Handshake, 1, 0), FIRST_POLL_US);
+        assert_eq!(p.next_look_us(100, Wait::Handshake, 1, 0), 25);
+        assert_eq!(p.next_look_us(10_000, Wait::Handshake, 1, 0), POLL_CAP_US);
     }
 
     #[test]
     fn a_response_is_seen_at_most_a_quarter_late() {
-        let mut p = PollPacer::new(0);
+        let mut p = PollPacer::new();
         for ends in [40u64, 465, 900, 3_000] {
             let (_, seen) = wait_for(&mut p, 10_000 * ends, ends, Wait::Response);
             let late = seen - ends;
@@ -161,39 +167,60 @@ mod tests {
 
     #[test]
     fn the_learned_response_time_saves_looks() {
-        let mut p = PollPacer::new(0);
+        let mut p = PollPacer::new();
         let (first, _) = wait_for(&mut p, 0, 465, Wait::Response);
         let (later, seen) = wait_for(&mut p, 10_000, 465, Wait::Response);
         assert!(later <= 4 && later < first);
         assert!(seen - 465 <= 465 / 4);
         // Handshakes do not use (or change) it.
         let learned = p.response_us();
-        assert_eq!(p.next_look_us(20_000, Wait::Handshake, 2), FIRST_POLL_US);
+        assert_eq!(p.next_look_us(20_000, Wait::Handshake, 2, 0), FIRST_POLL_US);
         p.end_wait(20_100);
         assert_eq!(p.response_us(), learned);
     }
 
     #[test]
     fn the_learned_time_follows_quicker_answers_at_once_and_slower_ones_slowly() {
-        let mut p = PollPacer::new(0);
-        p.next_look_us(0, Wait::Response, 1);
+        let mut p = PollPacer::new();
+        p.next_look_us(0, Wait::Response, 1, 0);
         p.end_wait(800);
         assert_eq!(p.response_us(), 800);
-        p.next_look_us(1_000, Wait::Response, 2);
+        p.next_look_us(1_000, Wait::Response, 2, 0);
         p.end_wait(1_200);
         assert_eq!(p.response_us(), 500);
-        p.next_look_us(2_000, Wait::Response, 3);
+        p.next_look_us(2_000, Wait::Response, 3, 0);
         p.end_wait(3_300);
         assert_eq!(p.response_us(), 600);
     }
 
     #[test]
     fn past_max_busy_looks_slow_down() {
-        let mut p = PollPacer::new(1_000);
-        p.next_look_us(0, Wait::Response, 1);
-        assert_eq!(p.next_look_us(999, Wait::Response, 1), POLL_CAP_US);
-        assert_eq!(p.next_look_us(1_000, Wait::Response, 1), SLOW_POLL_US);
+        let mut p = PollPacer::new();
+        p.next_look_us(0, Wait::Response, 1, 1_000);
+        assert_eq!(p.next_look_us(999, Wait::Response, 1, 1_000), POLL_CAP_US);
+        assert_eq!(
+            p.next_look_us(1_000, Wait::Response, 1, 1_000),
+            SLOW_POLL_US
+        );
         // A new wait is fast again.
-        assert_eq!(p.next_look_us(5_000, Wait::Response, 2), FIRST_POLL_US);
+        assert_eq!(
+            p.next_look_us(5_000, Wait::Response, 2, 1_000),
+            FIRST_POLL_US
+        );
+    }
+
+    /// The limit is read at each look (the module parameter may be written at any time): set
+    /// during a wait it applies at once, and 0 again lifts it.
+    #[test]
+    fn a_changed_max_busy_applies_from_the_next_look() {
+        let mut p = PollPacer::new();
+        p.next_look_us(0, Wait::Handshake, 1, 0);
+        assert_eq!(p.next_look_us(2_000, Wait::Handshake, 1, 0), POLL_CAP_US);
+        assert_eq!(p.next_look_us(2_150, Wait::Handshake, 1, 500), SLOW_POLL_US);
+        assert_eq!(p.next_look_us(6_150, Wait::Handshake, 1, 0), POLL_CAP_US);
+        assert_eq!(
+            p.next_look_us(6_300, Wait::Handshake, 1, 10_000),
+            POLL_CAP_US
+        );
     }
 }

@@ -20,8 +20,11 @@
 //! ```
 //!
 //! and the imports run one way, down: `ripmi -> platform -> device -> devintf -> handler ->
-//! {user, seq, si, rcvr_table, message, addr, timer, kcs, pm, poll} -> {error, defs, uapi}`,
-//! with no circle (`Documentation/design.rst` draws it).
+//! {user, seq, si, rcvr_table, message, addr, timer, kcs, pm, poll} -> {error, defs, uapi,
+//! params}`, with no circle (`Documentation/design.rst` draws it).
+//!
+//! The module parameters are declared in a thin C object, `src/c/params.c`, so that they are
+//! in `/sys/module/ripmi/parameters/` (`src/params.rs` says why, and reads them).
 //!
 //! Files marked "pure" call no kernel API: they are compiled both here and in the host test
 //! crate (`tests/host`), and their `tests` modules run as KUnit suites in the test build
@@ -42,6 +45,7 @@ mod error;
 mod handler;
 mod kcs;
 mod message;
+mod params;
 mod platform;
 mod pm;
 mod poll;
@@ -62,63 +66,18 @@ module! {
     license: "GPL",
     // udev loads the module for an ACPI IPMI device, as it does ipmi_si (same alias).
     alias: ["acpi*:IPI0001:*"],
-    params: {
-        ports: u64 {
-            default: 0,
-            description: "KCS data register I/O port for a BMC with no ACPI IPI0001 entry (0: use ACPI only)",
-        },
-        regspacing: u32 {
-            default: 1,
-            description: "Distance in bytes between the KCS data and status registers (with ports=)",
-        },
-        irq: u32 {
-            default: 0,
-            description: "IRQ of the KCS given with ports= (0: poll)",
-        },
-        devnum: u32 {
-            default: 0,
-            description: "N of the first /dev/ipmiN node; pick one the C ipmi_devintf does not use",
-        },
-        max_users: u32 {
-            default: 30,
-            description: "Most users (open files) per interface; further opens fail with EBUSY",
-        },
-        max_msgs_per_user: u32 {
-            default: 100,
-            description: "Most messages queued for one user before incoming ones are held back",
-        },
-        no_direct_complete: bool {
-            default: false,
-            description: "Set DPM_FLAG_NO_DIRECT_COMPLETE: never let the PM core skip suspend/resume",
-        },
-        smart_prepare: bool {
-            default: false,
-            description: "Set DPM_FLAG_SMART_PREPARE: the ACPI PM domain keeps prepare's 0 (no direct-complete)",
-        },
-        rpm_watch_ms: u32 {
-            default: 250,
-            description: "While runtime-suspended, how often the KCS status is checked for attention, in ms",
-        },
-        poll_max_busy_us: u32 {
-            default: 0,
-            description: "Without an IRQ: after this many us of one KCS wait, poll once per 4 ms instead of closely (0: no limit; as kipmid_max_busy_us)",
-        },
-    },
 }
 
-/// Reads the module parameters.
-fn params() -> platform::Params {
+/// The parameters that place and set up a BMC, read at load (`src/params.rs`).
+fn load_params() -> platform::Params {
     platform::Params {
-        ports: module_parameters::ports.value(),
-        regspacing: module_parameters::regspacing.value(),
-        irq: module_parameters::irq.value(),
-        devnum: module_parameters::devnum.value(),
-        max_users: module_parameters::max_users.value() as usize,
-        max_msgs: module_parameters::max_msgs_per_user.value() as usize,
-        no_direct_complete: module_parameters::no_direct_complete.value(),
-        smart_prepare: module_parameters::smart_prepare.value(),
-        rpm_watch_ms: module_parameters::rpm_watch_ms.value(),
-        poll_max_busy_us: module_parameters::poll_max_busy_us.value(),
+        ports: params::ripmi_param_ports(),
+        regspacing: params::ripmi_param_regspacing(),
+        irq: params::ripmi_param_irq(),
+        devnum: params::ripmi_param_devnum(),
+        no_direct_complete: params::ripmi_param_no_direct_complete(),
+        smart_prepare: params::ripmi_param_smart_prepare(),
+        rpm_watch_ms: params::ripmi_param_rpm_watch_ms(),
     }
 }
 
@@ -129,18 +88,20 @@ struct Ripmi {
 
 impl kernel::Module for Ripmi {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        let p = load_params();
+        // All of them are in /sys/module/ripmi/parameters/ too; the line records the load.
         pr_info!(
             "loaded (ports={:#x} regspacing={} irq={} devnum={} max_users={} max_msgs_per_user={} poll_max_busy_us={})\n",
-            module_parameters::ports.value(),
-            module_parameters::regspacing.value(),
-            module_parameters::irq.value(),
-            module_parameters::devnum.value(),
-            module_parameters::max_users.value(),
-            module_parameters::max_msgs_per_user.value(),
-            module_parameters::poll_max_busy_us.value(),
+            p.ports,
+            p.regspacing,
+            p.irq,
+            p.devnum,
+            params::ripmi_param_max_users(),
+            params::ripmi_param_max_msgs_per_user(),
+            params::ripmi_param_poll_max_busy_us(),
         );
         Ok(Ripmi {
-            _driver: platform::Driver::register(module, params())?,
+            _driver: platform::Driver::register(module, p)?,
         })
     }
 }

@@ -24,14 +24,6 @@ use crate::message::is_maintenance_mode_cmd;
 pub(crate) const IPMI_IPMB_NUM_SEQ: usize = 64;
 /// `MAX_MSG_TIMEOUT`: the timeout of a request until its Send Message is acknowledged, in ms.
 pub(crate) const MAX_MSG_TIMEOUT_MS: u32 = 60000;
-/// `default_retry_ms`: the time between retries when the user gives 0, in ms.
-pub(crate) const DEFAULT_RETRY_MS: u32 = 2000;
-/// `default_maintenance_retry_ms`: the same while IPMB maintenance mode is on, in ms.
-pub(crate) const DEFAULT_MAINTENANCE_RETRY_MS: u32 = 3000;
-/// `default_max_retries`: the retries when the user gives a negative number.
-pub(crate) const DEFAULT_MAX_RETRIES: u32 = 4;
-/// `maintenance_mode_timeout_ms`: how long a maintenance command keeps maintenance mode on.
-pub(crate) const MAINTENANCE_MODE_TIMEOUT_MS: u32 = 30000;
 /// `IPMI_TIMEOUT_TIME`: the period of the timer that ages the table, in ms.
 pub(crate) const IPMI_TIMEOUT_MS: u32 = 1000;
 
@@ -41,6 +33,56 @@ pub(crate) const IPMI_MAINTENANCE_MODE_AUTO: i32 = 0;
 pub(crate) const IPMI_MAINTENANCE_MODE_OFF: i32 = 1;
 /// `IPMI_MAINTENANCE_MODE_ON`: maintenance mode forced on (firmware state).
 pub(crate) const IPMI_MAINTENANCE_MODE_ON: i32 = 2;
+
+/// The module parameters that time requests, as C's `ipmi_msghandler` has them: read when a
+/// request is sent (the kernel glue passes the values in effect then), since C reads each of
+/// these globals at that point and a sysfs write changes them at any time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Timing {
+    /// `default_retry_ms`: the time between retries of a request that gives 0, in ms.
+    pub(crate) retry_ms: u32,
+    /// `default_max_retries`: the retries of a request that gives a negative number.
+    pub(crate) max_retries: u32,
+    /// `default_maintenance_retry_ms`: the same as `retry_ms` while IPMB maintenance mode is
+    /// on, in ms.
+    pub(crate) maintenance_retry_ms: u32,
+    /// `maintenance_mode_timeout_ms`: how long a maintenance command keeps maintenance mode on
+    /// (IPMB and automatic), in ms.
+    pub(crate) maintenance_timeout_ms: u32,
+}
+
+impl Timing {
+    /// C's defaults: 2000 ms, 4 retries, 3000 ms in maintenance mode, which lasts 30 s (the
+    /// module's own defaults are those of `src/c/params.c`; these are for tests).
+    #[cfg(any(test, ripmi_test))]
+    pub(crate) const C_DEFAULTS: Timing = Timing {
+        retry_ms: 2000,
+        max_retries: 4,
+        maintenance_retry_ms: 3000,
+        maintenance_timeout_ms: 30000,
+    };
+
+    /// The timing given by the parameters' values, whose times are C `unsigned long`s.
+    ///
+    /// A time is clamped where C would cut it down: the maintenance timeout to `i32::MAX` (C
+    /// keeps it in an `int`, where a larger value turns negative and never runs out), the
+    /// retry times to `u32::MAX` (C passes the maintenance one as an `unsigned int`; 49 days
+    /// either way).
+    pub(crate) fn from_params(
+        retry_ms: u64,
+        max_retries: u32,
+        maintenance_retry_ms: u64,
+        maintenance_timeout_ms: u64,
+    ) -> Self {
+        let clamp = |v: u64, max: u32| u32::try_from(v).unwrap_or(max).min(max);
+        Timing {
+            retry_ms: clamp(retry_ms, u32::MAX),
+            max_retries,
+            maintenance_retry_ms: clamp(maintenance_retry_ms, u32::MAX),
+            maintenance_timeout_ms: clamp(maintenance_timeout_ms, i32::MAX.unsigned_abs()),
+        }
+    }
+}
 
 /// The bits of a message id that hold the slot's use counter (`seqid`).
 const SEQID_MASK: u32 = 0x3ff_ffff;
@@ -176,10 +218,11 @@ impl<T> SeqTable<T> {
     /// The retries and retry time of an IPMB request, as `i_ipmi_req_ipmb()` chooses them.
     ///
     /// A broadcast is never retried. A maintenance command (see
-    /// [`is_maintenance_mode_cmd`]) turns IPMB maintenance mode on for 30 s; while it is on, a
-    /// retry time of 0 becomes 3000 ms. Call this for IPMB requests only (not responses, not
-    /// LAN), after [`check_request`](crate::message::check_request) succeeded, then pass the
-    /// result to [`next_seq`](Self::next_seq).
+    /// [`is_maintenance_mode_cmd`]) turns IPMB maintenance mode on for
+    /// `timing.maintenance_timeout_ms` (30 s; 0 turns it off, as in C); while it is on, a retry
+    /// time of 0 becomes `timing.maintenance_retry_ms` (3000 ms). Call this for IPMB requests
+    /// only (not responses, not LAN), after [`check_request`](crate::message::check_request)
+    /// succeeded, then pass the result to [`next_seq`](Self::next_seq).
     pub(crate) fn ipmb_timing(
         &mut self,
         netfn: u8,
@@ -187,13 +230,14 @@ impl<T> SeqTable<T> {
         broadcast: bool,
         retries: i32,
         retry_ms: u32,
+        timing: &Timing,
     ) -> (i32, u32) {
         let retries = if broadcast { 0 } else { retries };
         if is_maintenance_mode_cmd(netfn, cmd) {
-            self.ipmb_maintenance_ms = MAINTENANCE_MODE_TIMEOUT_MS;
+            self.ipmb_maintenance_ms = timing.maintenance_timeout_ms;
         }
         if self.ipmb_maintenance_ms != 0 && retry_ms == 0 {
-            (retries, DEFAULT_MAINTENANCE_RETRY_MS)
+            (retries, timing.maintenance_retry_ms)
         } else {
             (retries, retry_ms)
         }
@@ -201,10 +245,11 @@ impl<T> SeqTable<T> {
 
     /// Takes the next free slot for a request, as `intf_next_seq()`.
     ///
-    /// The search starts after the slot handed out last. `timeout_ms` 0 means 2000 ms and a
-    /// negative `retries` means 4. The slot starts with the 60 s timeout; the retry time applies
-    /// once [`start_timer`](Self::start_timer) is called. When all 64 slots are in use, the
-    /// payload comes back with `EAGAIN`.
+    /// The search starts after the slot handed out last. `timeout_ms` 0 means
+    /// `timing.retry_ms` (2000 ms) and a negative `retries` means `timing.max_retries` (4). The
+    /// slot starts with the 60 s timeout; the retry time applies once
+    /// [`start_timer`](Self::start_timer) is called. When all 64 slots are in use, the payload
+    /// comes back with `EAGAIN`.
     pub(crate) fn next_seq(
         &mut self,
         key: SeqKey,
@@ -212,13 +257,14 @@ impl<T> SeqTable<T> {
         retries: i32,
         broadcast: bool,
         payload: T,
+        timing: &Timing,
     ) -> Result<Slot, (Errno, T)> {
         let timeout_ms = if timeout_ms == 0 {
-            DEFAULT_RETRY_MS
+            timing.retry_ms
         } else {
             timeout_ms
         };
-        let retries = u32::try_from(retries).unwrap_or(DEFAULT_MAX_RETRIES);
+        let retries = u32::try_from(retries).unwrap_or(timing.max_retries);
         let free = (0..IPMI_IPMB_NUM_SEQ)
             .map(|k| (self.curr_seq + k) % IPMI_IPMB_NUM_SEQ)
             .find(|i| self.entries[*i].is_none())
@@ -436,11 +482,13 @@ impl Maintenance {
     ///
     /// Call it once [`check_request`](crate::message::check_request) accepted the request and
     /// before [`format_sysintf_req`](crate::message::format_sysintf_req), as C updates the state
-    /// even when the message then proves too long. A maintenance command restarts the 30 s
-    /// countdown; in auto mode it raises the state to firmware (firmware netfn) or reset (Cold or
-    /// Warm Reset). Returns whether the state changed: then tell the system interface
+    /// even when the message then proves too long. A maintenance command restarts the countdown
+    /// at `timing.maintenance_timeout_ms` (30 s); in auto mode it raises the state to firmware
+    /// (firmware netfn) or reset (Cold or Warm Reset). With a timeout of 0 the state, once
+    /// raised, stays until the mode is set by hand, as in C (its timer only counts down a
+    /// positive timeout). Returns whether the state changed: then tell the system interface
     /// [`in_firmware`](Self::in_firmware) and make sure the timer runs.
-    pub(crate) fn note_sysintf_cmd(&mut self, netfn: u8, cmd: u8) -> bool {
+    pub(crate) fn note_sysintf_cmd(&mut self, netfn: u8, cmd: u8, timing: &Timing) -> bool {
         if !is_maintenance_mode_cmd(netfn, cmd) {
             return false;
         }
@@ -449,7 +497,7 @@ impl Maintenance {
         } else {
             MaintenanceState::Reset
         };
-        self.auto_timeout_ms = i64::from(MAINTENANCE_MODE_TIMEOUT_MS);
+        self.auto_timeout_ms = i64::from(timing.maintenance_timeout_ms);
         if self.mode == IPMI_MAINTENANCE_MODE_AUTO && self.state < new_state {
             self.state = new_state;
             return true;
@@ -513,9 +561,12 @@ mod tests {
         (resends, timed_out, broadcast)
     }
 
+    /// C's default timing.
+    const C: &Timing = &Timing::C_DEFAULTS;
+
     /// Takes a slot for `payload` with the given timing, or `None` if the table is full.
     fn take(t: &mut SeqTable<u32>, timeout_ms: u32, retries: i32, payload: u32) -> Option<Slot> {
-        t.next_seq(key(0x06, 0x01), timeout_ms, retries, false, payload)
+        t.next_seq(key(0x06, 0x01), timeout_ms, retries, false, payload, C)
             .ok()
     }
 
@@ -574,7 +625,7 @@ mod tests {
         }
         assert_eq!(n, 64);
         // The payload comes back with the error, so the caller can free it.
-        let r = t.next_seq(key(0x06, 0x01), 0, -1, false, 777);
+        let r = t.next_seq(key(0x06, 0x01), 0, -1, false, 777, C);
         assert_eq!(r, Err((Errno::Again, 777)));
         assert_eq!(t.in_use(), 64);
     }
@@ -625,7 +676,7 @@ mod tests {
             netfn: 0x0a,
             cmd: 0x10,
         };
-        let s = t.next_seq(sent, 0, -1, false, 7).ok();
+        let s = t.next_seq(sent, 0, -1, false, 7, C).ok();
         assert_eq!(s.map(|s| s.seq), Some(0));
         let answer = SeqKey {
             addr: Addr::Lan(LanAddr {
@@ -729,9 +780,9 @@ mod tests {
     #[test]
     fn broadcast_is_not_retried() {
         let mut t = SeqTable::<u32>::new();
-        let (retries, retry_ms) = t.ipmb_timing(0x06, 0x01, true, 3, 0);
+        let (retries, retry_ms) = t.ipmb_timing(0x06, 0x01, true, 3, 0, C);
         assert_eq!((retries, retry_ms), (0, 0));
-        let s = t.next_seq(key(0x06, 0x01), retry_ms, retries, true, 5);
+        let s = t.next_seq(key(0x06, 0x01), retry_ms, retries, true, 5, C);
         let msgid = s.map(|s| s.msgid()).unwrap_or(0);
         assert!(t.start_timer(msgid));
         assert_eq!(tick(&mut t), (0, None, false));
@@ -741,33 +792,33 @@ mod tests {
     #[test]
     fn ipmb_maintenance_timing() {
         let mut t = SeqTable::<u32>::new();
-        assert_eq!(t.ipmb_timing(0x06, 0x01, false, -1, 0), (-1, 0));
+        assert_eq!(t.ipmb_timing(0x06, 0x01, false, -1, 0, C), (-1, 0));
         // A Cold Reset over IPMB switches to the 3000 ms default for 30 s.
-        assert_eq!(t.ipmb_timing(0x06, 0x02, false, -1, 0), (-1, 3000));
+        assert_eq!(t.ipmb_timing(0x06, 0x02, false, -1, 0, C), (-1, 3000));
         assert_eq!(t.ipmb_maintenance_ms(), 30000);
-        assert_eq!(t.ipmb_timing(0x06, 0x01, false, 2, 0), (2, 3000));
+        assert_eq!(t.ipmb_timing(0x06, 0x01, false, 2, 0, C), (2, 3000));
         // An explicit retry time wins.
-        assert_eq!(t.ipmb_timing(0x06, 0x01, false, -1, 1500), (-1, 1500));
+        assert_eq!(t.ipmb_timing(0x06, 0x01, false, -1, 1500, C), (-1, 1500));
         let mut ticks = 0;
         while ticks < 29 {
             let _ = t.tick(IPMI_TIMEOUT_MS, |_| {});
             ticks += 1;
         }
         assert_eq!(t.ipmb_maintenance_ms(), 1000);
-        assert_eq!(t.ipmb_timing(0x06, 0x01, false, -1, 0), (-1, 3000));
+        assert_eq!(t.ipmb_timing(0x06, 0x01, false, -1, 0, C), (-1, 3000));
         let _ = t.tick(IPMI_TIMEOUT_MS, |_| {});
         assert_eq!(t.ipmb_maintenance_ms(), 0);
-        assert_eq!(t.ipmb_timing(0x06, 0x01, false, -1, 0), (-1, 0));
+        assert_eq!(t.ipmb_timing(0x06, 0x01, false, -1, 0, C), (-1, 0));
         // Firmware netfn counts too.
-        assert_eq!(t.ipmb_timing(0x08, 0x20, false, -1, 0), (-1, 3000));
+        assert_eq!(t.ipmb_timing(0x08, 0x20, false, -1, 0, C), (-1, 3000));
     }
 
     #[test]
     fn maintenance_retry_time_applies() {
         // In IPMB maintenance mode a request is retried every 3 s instead of 2 s.
         let mut t = SeqTable::<u32>::new();
-        let (retries, retry_ms) = t.ipmb_timing(0x08, 0x01, false, -1, 0);
-        let s = t.next_seq(key(0x08, 0x01), retry_ms, retries, false, 6);
+        let (retries, retry_ms) = t.ipmb_timing(0x08, 0x01, false, -1, 0, C);
+        let s = t.next_seq(key(0x08, 0x01), retry_ms, retries, false, 6, C);
         let msgid = s.map(|s| s.msgid()).unwrap_or(0);
         assert!(t.start_timer(msgid));
         assert_eq!(tick(&mut t), (0, None, false));
@@ -811,15 +862,15 @@ mod tests {
         assert_eq!(m.mode(), IPMI_MAINTENANCE_MODE_AUTO);
         assert!(!m.is_active());
         assert_eq!(m.check_request(), Ok(()));
-        assert!(!m.note_sysintf_cmd(0x06, 0x01));
+        assert!(!m.note_sysintf_cmd(0x06, 0x01, C));
         // A Cold Reset to the BMC blocks requests for 30 s.
-        assert!(m.note_sysintf_cmd(0x06, 0x02));
+        assert!(m.note_sysintf_cmd(0x06, 0x02, C));
         assert_eq!(m.state(), MaintenanceState::Reset);
         assert!(m.is_active());
         assert!(!m.in_firmware());
         assert_eq!(m.check_request(), Err(Errno::Busy));
         // A firmware command does not lower the state.
-        assert!(!m.note_sysintf_cmd(0x08, 0x01));
+        assert!(!m.note_sysintf_cmd(0x08, 0x01, C));
         assert_eq!(m.state(), MaintenanceState::Reset);
         let mut ticks = 0;
         while ticks < 29 && !m.tick(IPMI_TIMEOUT_MS) {
@@ -836,7 +887,7 @@ mod tests {
     #[test]
     fn auto_maintenance_firmware_then_reset() {
         let mut m = Maintenance::new();
-        assert!(m.note_sysintf_cmd(0x08, 0x01));
+        assert!(m.note_sysintf_cmd(0x08, 0x01, C));
         assert_eq!(m.state(), MaintenanceState::Firmware);
         assert!(m.in_firmware());
         assert_eq!(m.check_request(), Ok(()));
@@ -846,7 +897,7 @@ mod tests {
             assert!(!m.tick(IPMI_TIMEOUT_MS));
             ticks += 1;
         }
-        assert!(m.note_sysintf_cmd(0x06, 0x03));
+        assert!(m.note_sysintf_cmd(0x06, 0x03, C));
         assert_eq!(m.state(), MaintenanceState::Reset);
         ticks = 0;
         while ticks < 29 && !m.tick(IPMI_TIMEOUT_MS) {
@@ -869,7 +920,7 @@ mod tests {
         assert_eq!(m.mode(), 2);
         assert!(m.in_firmware());
         // Forced on: a reset command neither changes the state nor ends it on timeout.
-        assert!(!m.note_sysintf_cmd(0x06, 0x02));
+        assert!(!m.note_sysintf_cmd(0x06, 0x02, C));
         let mut ticks = 0;
         while ticks < 40 {
             assert!(!m.tick(IPMI_TIMEOUT_MS));
@@ -883,9 +934,135 @@ mod tests {
         assert_eq!(m.set_mode(IPMI_MAINTENANCE_MODE_AUTO), Ok(true));
         assert_eq!(m.state(), MaintenanceState::Off);
         // Forcing off ends a reset at once.
-        assert!(m.note_sysintf_cmd(0x06, 0x02));
+        assert!(m.note_sysintf_cmd(0x06, 0x02, C));
         assert_eq!(m.check_request(), Err(Errno::Busy));
         assert_eq!(m.set_mode(IPMI_MAINTENANCE_MODE_OFF), Ok(true));
         assert_eq!(m.check_request(), Ok(()));
+    }
+
+    /// Ticks until `msgid`'s slot is answered or freed, restarting its timer after each resend
+    /// as the BMC's Send Message answer would; returns the sends (the first one included) and
+    /// the ticks it took until the 0xC3.
+    fn sends_until_timeout(t: &mut SeqTable<u32>, msgid: u32) -> (u32, u32) {
+        let (mut sends, mut ticks) = (1, 0);
+        assert!(t.start_timer(msgid));
+        while ticks < 1000 {
+            ticks += 1;
+            match tick(t) {
+                (1, None, _) => {
+                    sends += 1;
+                    assert!(t.start_timer(msgid));
+                }
+                (0, Some(_), _) => return (sends, ticks),
+                _ => {}
+            }
+        }
+        (sends, ticks)
+    }
+
+    /// `default_max_retries` 0: a request that gives no number of retries is sent once, and
+    /// times out after `default_retry_ms`; a request that gives its own numbers keeps them.
+    #[test]
+    fn timing_defaults_come_from_the_parameters() {
+        let mut t = SeqTable::<u32>::new();
+        let once = Timing {
+            max_retries: 0,
+            ..Timing::C_DEFAULTS
+        };
+        let msgid = t.next_seq(key(0x06, 0x01), 0, -1, false, 1, &once);
+        let msgid = msgid.map(|s| s.msgid()).unwrap_or(0);
+        assert_eq!(sends_until_timeout(&mut t, msgid), (1, 2));
+        // The C defaults: five sends, 2 s apart.
+        let msgid = take(&mut t, 0, -1, 2).map(|s| s.msgid()).unwrap_or(0);
+        assert_eq!(sends_until_timeout(&mut t, msgid), (5, 10));
+        // A 1 s retry time and 2 retries: three sends, each timed out at the next tick.
+        let quick = Timing {
+            retry_ms: 1000,
+            max_retries: 2,
+            ..Timing::C_DEFAULTS
+        };
+        let msgid = t.next_seq(key(0x06, 0x01), 0, -1, false, 3, &quick);
+        let msgid = msgid.map(|s| s.msgid()).unwrap_or(0);
+        assert_eq!(sends_until_timeout(&mut t, msgid), (3, 3));
+        // Given numbers win over the parameters.
+        let msgid = t.next_seq(key(0x06, 0x01), 3000, 1, false, 4, &once);
+        let msgid = msgid.map(|s| s.msgid()).unwrap_or(0);
+        assert_eq!(sends_until_timeout(&mut t, msgid), (2, 6));
+        assert_eq!(t.in_use(), 0);
+    }
+
+    /// `maintenance_mode_timeout_ms` sets how long IPMB maintenance mode lasts, and
+    /// `default_maintenance_retry_ms` the retry time meanwhile; a timeout of 0 never turns it on.
+    #[test]
+    fn maintenance_timing_comes_from_the_parameters() {
+        let mut t = SeqTable::<u32>::new();
+        let short = Timing {
+            maintenance_retry_ms: 4000,
+            maintenance_timeout_ms: 5000,
+            ..Timing::C_DEFAULTS
+        };
+        assert_eq!(t.ipmb_timing(0x06, 0x02, false, -1, 0, &short), (-1, 4000));
+        assert_eq!(t.ipmb_maintenance_ms(), 5000);
+        let mut ticks = 0;
+        while ticks < 5 {
+            assert_eq!(t.ipmb_timing(0x06, 0x01, false, -1, 0, &short), (-1, 4000));
+            let _ = t.tick(IPMI_TIMEOUT_MS, |_| {});
+            ticks += 1;
+        }
+        assert_eq!(t.ipmb_timing(0x06, 0x01, false, -1, 0, &short), (-1, 0));
+        let never = Timing {
+            maintenance_timeout_ms: 0,
+            ..Timing::C_DEFAULTS
+        };
+        assert_eq!(t.ipmb_timing(0x06, 0x02, false, -1, 0, &never), (-1, 0));
+        assert_eq!(t.ipmb_maintenance_ms(), 0);
+    }
+
+    /// Automatic maintenance mode lasts `maintenance_mode_timeout_ms` as it was when the
+    /// maintenance command went out; with 0 it never ends by itself, as in C.
+    #[test]
+    fn auto_maintenance_timeout_comes_from_the_parameter() {
+        let mut m = Maintenance::new();
+        let short = Timing {
+            maintenance_timeout_ms: 3000,
+            ..Timing::C_DEFAULTS
+        };
+        assert!(m.note_sysintf_cmd(0x06, 0x02, &short));
+        assert!(!m.tick(IPMI_TIMEOUT_MS));
+        assert!(!m.tick(IPMI_TIMEOUT_MS));
+        assert!(m.tick(IPMI_TIMEOUT_MS));
+        assert_eq!(m.check_request(), Ok(()));
+        let zero = Timing {
+            maintenance_timeout_ms: 0,
+            ..Timing::C_DEFAULTS
+        };
+        assert!(m.note_sysintf_cmd(0x06, 0x02, &zero));
+        let mut ticks = 0;
+        while ticks < 100 {
+            assert!(!m.tick(IPMI_TIMEOUT_MS));
+            ticks += 1;
+        }
+        assert_eq!(m.check_request(), Err(Errno::Busy));
+        assert_eq!(m.set_mode(IPMI_MAINTENANCE_MODE_OFF), Ok(true));
+        assert_eq!(m.check_request(), Ok(()));
+    }
+
+    /// The parameters' `unsigned long` times are kept as they are up to what the fields hold,
+    /// and clamped beyond.
+    #[test]
+    fn timing_from_parameter_values() {
+        assert_eq!(
+            Timing::from_params(2000, 4, 3000, 30000),
+            Timing::C_DEFAULTS
+        );
+        let big = Timing::from_params(u64::MAX, u32::MAX, 1 << 32, 1 << 31);
+        assert_eq!(big.retry_ms, u32::MAX);
+        assert_eq!(big.max_retries, u32::MAX);
+        assert_eq!(big.maintenance_retry_ms, u32::MAX);
+        assert_eq!(big.maintenance_timeout_ms, 0x7fff_ffff);
+        assert_eq!(
+            Timing::from_params(0, 0, 0, 0x7fff_ffff).maintenance_timeout_ms,
+            0x7fff_ffff
+        );
     }
 }

@@ -78,13 +78,22 @@ pub(crate) struct TimingParms {
     pub(crate) retry_time_ms: u32,
 }
 
+/// Room reserved in a new user's queue at most, in messages: a `max_msgs_per_user` beyond it
+/// is allowed, and the queue grows when a reservation needs it.
+const QUEUE_PREALLOC_MAX: usize = 1024;
+
 /// What [`User::inner`] protects.
+///
+/// # Invariants
+///
+/// `queue.len() <= nr_msgs <= queue.capacity()`: every reserved message has room in the queue,
+/// so queueing one never allocates.
 pub(crate) struct UserInner {
-    /// Received messages, oldest first. Its capacity is reserved at creation for every message
-    /// the user may hold, so pushing never allocates.
+    /// Received messages, oldest first.
     queue: KVec<KBox<RecvMsg>>,
     /// Messages allocated for this user and not yet freed: queued ones plus responses still
-    /// owed to outstanding requests (C `nr_msgs`); bounded by `max_msgs`.
+    /// owed to outstanding requests (C `nr_msgs`); bounded by `max_msgs_per_user` as it was at
+    /// each reservation (a lowered limit lets the count drain, as in C).
     nr_msgs: usize,
     /// The timing defaults of this file.
     pub(crate) timing: TimingParms,
@@ -100,8 +109,6 @@ pub(crate) struct UserInner {
 pub(crate) struct User {
     /// The handler-wide id; receivers record their owner by it.
     pub(crate) id: u64,
-    /// The most messages this user may hold (`max_msgs_per_user`).
-    max_msgs: usize,
     /// How many command registrations the user holds in the receiver table (kept by the
     /// table's writers, under its mutex), so closing a file without any skips the table scan.
     pub(crate) registrations: AtomicUsize,
@@ -128,14 +135,15 @@ unsafe impl Sync for User {}
 unsafe impl Send for User {}
 
 impl User {
-    /// Creates a user that may hold `max_msgs` messages.
+    /// Creates a user whose queue has room for `max_msgs` messages (`max_msgs_per_user` now, up
+    /// to [`QUEUE_PREALLOC_MAX`]), so that delivering up to that many never allocates.
     pub(crate) fn new(id: u64, max_msgs: usize) -> Result<Arc<Self>> {
-        let queue = KVec::with_capacity(max_msgs, GFP_KERNEL)?;
+        let queue = KVec::with_capacity(max_msgs.min(QUEUE_PREALLOC_MAX), GFP_KERNEL)?;
         let wait = PollCondVarBox::new(c"User::wait", kernel::static_lock_class!())?;
         Arc::pin_init(
+            // INVARIANT: no message is reserved or queued.
             try_pin_init!(User {
                 id,
-                max_msgs,
                 registrations: AtomicUsize::new(0),
                 gone: AtomicBool::new(false),
                 inner <- new_spinlock_irq!(
@@ -153,14 +161,22 @@ impl User {
         )
     }
 
-    /// Reserves room for one message, or fails with `EBUSY` when the user holds
-    /// `max_msgs_per_user` already (C `ipmi_alloc_recv_msg()`).
-    pub(crate) fn reserve_msg(&self) -> Result {
-        let mut inner = self.inner.lock();
-        if inner.nr_msgs >= self.max_msgs {
+    /// Reserves room for one message, or fails with `EBUSY` when the user holds `max_msgs`
+    /// already: the `max_msgs_per_user` in effect now (C `ipmi_alloc_recv_msg()` reads it at
+    /// each message). If the limit was raised since the user was created, the queue may have to
+    /// grow first: an atomic allocation, as C's message is, whose failure gives `ENOMEM`.
+    pub(crate) fn reserve_msg(&self, max_msgs: usize) -> Result {
+        let mut guard = self.inner.lock();
+        let inner = &mut *guard;
+        if inner.nr_msgs >= max_msgs {
             return Err(EBUSY);
         }
-        inner.nr_msgs += 1;
+        let want = inner.nr_msgs + 1;
+        if inner.queue.capacity() < want {
+            inner.queue.reserve(want - inner.queue.len(), GFP_ATOMIC)?;
+        }
+        // INVARIANT: the capacity is at least `want` now.
+        inner.nr_msgs = want;
         Ok(())
     }
 
@@ -176,7 +192,7 @@ impl User {
         let was_empty = {
             let mut inner = self.inner.lock();
             let was_empty = inner.queue.is_empty();
-            // Cannot fail: the capacity covers every reservation (`nr_msgs <= max_msgs`).
+            // Cannot fail: the capacity covers every reservation (`UserInner` invariants).
             if inner.queue.push_within_capacity(msg).is_err() {
                 inner.nr_msgs = inner.nr_msgs.saturating_sub(1);
                 return;
@@ -189,14 +205,19 @@ impl User {
     }
 
     /// Reserves and queues a message in one step; the message is dropped (and `false` returned)
-    /// when the user is full.
-    pub(crate) fn deliver(&self, msg: KBox<RecvMsg>) -> bool {
-        self.try_deliver(msg).is_ok()
+    /// when the user holds `max_msgs` already (see [`User::reserve_msg`]).
+    pub(crate) fn deliver(&self, msg: KBox<RecvMsg>, max_msgs: usize) -> bool {
+        self.try_deliver(msg, max_msgs).is_ok()
     }
 
-    /// Reserves and queues a message in one step, or gives it back when the user is full.
-    pub(crate) fn try_deliver(&self, msg: KBox<RecvMsg>) -> Result<(), KBox<RecvMsg>> {
-        if self.reserve_msg().is_err() {
+    /// Reserves and queues a message in one step, or gives it back when the user holds
+    /// `max_msgs` already (see [`User::reserve_msg`]).
+    pub(crate) fn try_deliver(
+        &self,
+        msg: KBox<RecvMsg>,
+        max_msgs: usize,
+    ) -> Result<(), KBox<RecvMsg>> {
+        if self.reserve_msg(max_msgs).is_err() {
             return Err(msg);
         }
         self.deliver_reserved(msg);

@@ -45,9 +45,10 @@ use crate::defs::{
 use crate::kcs::io::{IrqHandler, PortIo};
 use crate::kcs::sm::KcsRegisters;
 use crate::message::SmiMsg;
+use crate::params;
 use crate::poll::PollPacer;
 use crate::rcvr_table::RcvrTable;
-use crate::seq::{Expired, Maintenance, SeqTable, IPMI_TIMEOUT_MS};
+use crate::seq::{Expired, Maintenance, SeqTable, Timing, IPMI_TIMEOUT_MS};
 use crate::si::{Next, Si, SiOutput};
 use crate::timer::{impl_has_timer, FineTimer, Timer};
 use crate::user::{RecvMsg, User};
@@ -90,6 +91,9 @@ const SHUTDOWN_POLL_MS: i64 = 1;
 /// The longest gap counted as elapsed time between two calls into the SI; a longer one (a
 /// system sleep) counts as this, so a transaction is not failed for time the machine slept.
 const MAX_ELAPSED_US: u64 = 1_000_000;
+/// Room reserved for users at creation at most: a larger `max_users` is allowed, and the user
+/// list then grows when an open needs it.
+const USERS_PREALLOC_MAX: usize = 1024;
 
 /// The registers an interface can drive: KCS register access that can live under its lock.
 pub(crate) trait Regs: KcsRegisters + Send + Unpin + 'static {}
@@ -129,8 +133,59 @@ impl Clock for KernelClock {
     }
 }
 
-/// The interface the kernel drives: port I/O and the monotonic clock.
-pub(crate) type KcsInterface = Interface<PortIo, KernelClock>;
+/// The module parameters an interface reads each time it uses them, as C reads its globals:
+/// a write to `/sys/module/ripmi/parameters/` applies from the next use on.
+///
+/// The kernel build uses [`ModuleParams`]; the KUnit harness, values each test sets.
+pub(crate) trait Tunables: Send + Sync + 'static {
+    /// `max_users`: the most users of the interface; an open beyond it fails with `EBUSY`.
+    fn max_users(&self) -> usize;
+    /// `max_msgs_per_user`: the most messages one user may hold.
+    fn max_msgs_per_user(&self) -> usize;
+    /// `poll_max_busy_us`: past this long of one wait, a polled interface looks slowly (0:
+    /// never).
+    fn poll_max_busy_us(&self) -> u32;
+    /// The timing of requests to IPMB and LAN (C's four timing parameters).
+    fn timing(&self) -> Timing;
+}
+
+/// The module parameters themselves, read through the getters of `src/c/params.c`
+/// ([`crate::params`]).
+pub(crate) struct ModuleParams;
+
+impl Tunables for ModuleParams {
+    fn max_users(&self) -> usize {
+        usize::try_from(params::ripmi_param_max_users()).unwrap_or(usize::MAX)
+    }
+
+    fn max_msgs_per_user(&self) -> usize {
+        usize::try_from(params::ripmi_param_max_msgs_per_user()).unwrap_or(usize::MAX)
+    }
+
+    fn poll_max_busy_us(&self) -> u32 {
+        params::ripmi_param_poll_max_busy_us()
+    }
+
+    fn timing(&self) -> Timing {
+        Timing::from_params(
+            params::ripmi_param_default_retry_ms(),
+            params::ripmi_param_default_max_retries(),
+            params::ripmi_param_default_maintenance_retry_ms(),
+            params::ripmi_param_maintenance_mode_timeout_ms(),
+        )
+    }
+}
+
+/// The interface the kernel drives: port I/O, the monotonic clock and the module parameters.
+pub(crate) type KcsInterface = Interface<PortIo, KernelClock, ModuleParams>;
+
+/// What routing a result of the system interface needs besides the handler state: the command
+/// receivers, and the `max_msgs_per_user` in effect (read as the interface is entered).
+#[derive(Clone, Copy)]
+struct Routing<'a> {
+    rcvrs: &'a RcvrTable,
+    max_msgs: usize,
+}
 
 /// What a message sent to the interface is for, so its response can be routed.
 enum OutKind {
@@ -291,22 +346,22 @@ struct IfaceInner<R> {
     regs: R,
 }
 
-/// One IPMI interface: a KCS system interface and its message handler, over the registers `R`
-/// and the clock `C` (the kernel's are [`KcsInterface`]; tests use a register model and a
-/// virtual clock).
+/// One IPMI interface: a KCS system interface and its message handler, over the registers `R`,
+/// the clock `C` and the parameters `P` (the kernel's are [`KcsInterface`]; tests use a register
+/// model, a virtual clock and parameters of their own).
 ///
 /// # Invariants
 ///
 /// `inner.regs` is used only while `shutting_down` is false; the owner of the I/O region sets
 /// `shutting_down` (through [`Interface::shutdown`]) before releasing it.
 #[pin_data]
-pub(crate) struct Interface<R: Regs, C: Clock> {
+pub(crate) struct Interface<R: Regs, C: Clock, P: Tunables> {
     // The timers come first: dropping them shuts them down before anything they use goes.
     /// Runs the SI: a high-resolution timer, since a polled wait lasts microseconds.
     #[pin]
-    si_timer: FineTimer<Interface<R, C>>,
+    si_timer: FineTimer<Interface<R, C, P>>,
     #[pin]
-    tick_timer: Timer<Interface<R, C>>,
+    tick_timer: Timer<Interface<R, C, P>>,
     #[pin]
     inner: SpinLockIrq<IfaceInner<R>>,
     /// The command receivers; see the module's `# Locking`.
@@ -314,39 +369,34 @@ pub(crate) struct Interface<R: Regs, C: Clock> {
     rcvrs: RcvrTable,
     clock: C,
     has_irq: bool,
-    max_users: usize,
-    max_msgs: usize,
+    /// The module parameters, read where they are used.
+    tunables: P,
 }
 
 // SAFETY: Both timers are the first fields of `Interface`, declared before everything their
 // callbacks use.
 impl_has_timer! {
-    unsafe impl{R: Regs, C: Clock} HasTimer<FineTimer<Interface<R, C>>> for Interface<R, C> {
+    unsafe impl{R: Regs, C: Clock, P: Tunables} HasTimer<FineTimer<Interface<R, C, P>>>
+        for Interface<R, C, P> {
         self.si_timer => si_timer_fired
     }
 }
 // SAFETY: As above.
 impl_has_timer! {
-    unsafe impl{R: Regs, C: Clock} HasTimer<Timer<Interface<R, C>>> for Interface<R, C> {
+    unsafe impl{R: Regs, C: Clock, P: Tunables} HasTimer<Timer<Interface<R, C, P>>>
+        for Interface<R, C, P> {
         self.tick_timer => tick_fired
     }
 }
 
-impl<R: Regs, C: Clock> Interface<R, C> {
+impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
     /// Creates the handler for the interface at `regs` (whose BMC has answered).
     ///
     /// The locked state is several KiB, so it is initialised in place rather than built on the
     /// stack and moved.
-    pub(crate) fn new(
-        regs: R,
-        clock: C,
-        has_irq: bool,
-        max_users: usize,
-        max_msgs: usize,
-        poll_max_busy_us: u32,
-    ) -> Result<Arc<Self>> {
+    pub(crate) fn new(regs: R, clock: C, has_irq: bool, tunables: P) -> Result<Arc<Self>> {
         let outq = KVec::with_capacity(OUTQ_RESERVE, GFP_KERNEL)?;
-        let users = KVec::with_capacity(max_users, GFP_KERNEL)?;
+        let users = KVec::with_capacity(tunables.max_users().min(USERS_PREALLOC_MAX), GFP_KERNEL)?;
         let waiting_events = KVec::with_capacity(MAX_EVENTS_IN_QUEUE, GFP_KERNEL)?;
         let held = KVec::with_capacity(HELD_MAX, GFP_KERNEL)?;
         let rcvrs = RcvrTable::new()?;
@@ -378,7 +428,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
             shutting_down: false,
             stats: Stats::default(),
             pm: PmState::new(),
-            pacer: PollPacer::new(poll_max_busy_us),
+            pacer: PollPacer::new(),
         });
         let inner = init!(IfaceInner { si: Si::new(has_irq), h <- h, regs });
         Arc::pin_init(
@@ -389,11 +439,18 @@ impl<R: Regs, C: Clock> Interface<R, C> {
                 rcvrs <- rcvrs,
                 clock,
                 has_irq,
-                max_users,
-                max_msgs,
+                tunables,
             }),
             GFP_KERNEL,
         )
+    }
+
+    /// What routing a result of the system interface needs, with the parameters in effect now.
+    fn routing(&self) -> Routing<'_> {
+        Routing {
+            rcvrs: &self.rcvrs,
+            max_msgs: self.tunables.max_msgs_per_user(),
+        }
     }
 
     /// Starts the interface (enables, event buffer) and the channel scan (C `try_smi_init()`'s
@@ -403,7 +460,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         let IfaceInner { si, h, regs } = &mut *guard;
         h.started = true;
         let next = si
-            .start(regs, &mut |out| h.on_output(out, &self.rcvrs))
+            .start(regs, &mut |out| h.on_output(out, self.routing()))
             .map_err(|_| EIO)?;
         h.queue(Outbound {
             msg: channel_info_req(0)?,
@@ -498,7 +555,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         if h.shutting_down || !h.started || h.pm.sys_suspended || si.is_idle() {
             return true;
         }
-        let next = h.run_si(si, regs, &self.clock, &self.rcvrs);
+        let next = h.run_si(si, regs, &self.clock, self.routing());
         self.after_event(si, h, regs, next);
         false
     }
@@ -525,12 +582,12 @@ impl<R: Regs, C: Clock> Interface<R, C> {
             bytes[..len].copy_from_slice(out.msg.as_bytes());
             h.curr = Some(out);
             h.stats.sent += 1;
-            match si.enqueue(regs, &bytes[..len], &mut |o| h.on_output(o, &self.rcvrs)) {
+            match si.enqueue(regs, &bytes[..len], &mut |o| h.on_output(o, self.routing())) {
                 Ok(n) => next = n,
                 Err(cc) => {
                     // The interface refused it: answer it with that completion code.
                     let rsp = error_response(&bytes[..len], cc);
-                    h.on_output(SiOutput::Response(&rsp), &self.rcvrs);
+                    h.on_output(SiOutput::Response(&rsp), self.routing());
                 }
             }
         }
@@ -543,7 +600,12 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         // A wait the interrupt does not end is paced by the pacer; every other state re-arms as
         // C's `smi_timeout()` does.
         let paced = match (next, si.paced_wait()) {
-            (Next::Delay, Some(what)) => Some(h.pacer.next_look_us(now, what, si.progress())),
+            (Next::Delay, Some(what)) => Some(h.pacer.next_look_us(
+                now,
+                what,
+                si.progress(),
+                self.tunables.poll_max_busy_us(),
+            )),
             _ => {
                 h.pacer.end_wait(now);
                 None
@@ -614,7 +676,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         }
         let now = self.clock.now_us();
         let elapsed = h.si_elapsed(now);
-        let next = si.timeout(regs, elapsed, &mut |o| h.on_output(o, &self.rcvrs));
+        let next = si.timeout(regs, elapsed, &mut |o| h.on_output(o, self.routing()));
         self.after_event(si, h, regs, next);
     }
 
@@ -655,41 +717,46 @@ impl<R: Regs, C: Clock> Interface<R, C> {
             si.request_events();
         }
         let next = if h.curr.is_none() && !h.si_busy {
-            h.run_si(si, regs, &self.clock, &self.rcvrs)
+            h.run_si(si, regs, &self.clock, self.routing())
         } else {
             Next::Idle
         };
         self.after_event(si, h, regs, next);
     }
 
-    /// Adds a user, or fails with `EBUSY` beyond `max_users` (C `ipmi_create_user()`).
+    /// Adds a user, or fails with `EBUSY` beyond `max_users` as it is now (C
+    /// `ipmi_create_user()`, which reads it at each creation).
     pub(crate) fn create_user(&self) -> Result<Arc<User>> {
+        // Read once: both tests below are C's one test.
+        let max_users = self.tunables.max_users();
         let id = {
             let mut guard = self.inner.lock();
             let h = &mut guard.h;
             if h.shutting_down || h.stopping {
                 return Err(ENODEV);
             }
-            if h.users.len() >= self.max_users {
+            if h.users.len() >= max_users {
                 return Err(EBUSY);
             }
             let id = h.next_user_id;
             h.next_user_id += 1;
             id
         };
-        let user = User::new(id, self.max_msgs)?;
+        let user = User::new(id, self.tunables.max_msgs_per_user())?;
         let mut guard = self.inner.lock();
         let h = &mut guard.h;
-        if h.users.len() >= self.max_users {
+        if h.users.len() >= max_users {
             return Err(EBUSY);
         }
-        // Cannot fail: the capacity is `max_users`.
-        h.users
-            .push_within_capacity(UserEntry {
+        // Within the room reserved at creation, unless `max_users` was raised since: then an
+        // atomic allocation, under the lock.
+        h.users.push(
+            UserEntry {
                 user: user.clone(),
                 gets_events: false,
-            })
-            .map_err(|_| EBUSY)?;
+            },
+            GFP_ATOMIC,
+        )?;
         Ok(user)
     }
 
@@ -737,7 +804,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
     }
 }
 
-impl<R: Regs, C: Clock> IrqHandler for Interface<R, C> {
+impl<R: Regs, C: Clock, P: Tunables> IrqHandler for Interface<R, C, P> {
     /// The interrupt (C `si_irq_handler()`).
     ///
     /// Before [`Interface::start`] and after teardown the interrupt is not ours. Runtime-
@@ -755,7 +822,7 @@ impl<R: Regs, C: Clock> IrqHandler for Interface<R, C> {
         if h.pm.rpm_suspended {
             h.pm.request_resume();
         }
-        let next = h.run_si(si, regs, &self.clock, &self.rcvrs);
+        let next = h.run_si(si, regs, &self.clock, self.routing());
         self.after_event(si, h, regs, next);
         true
     }
@@ -795,10 +862,10 @@ impl HandlerState {
         si: &mut Si,
         regs: &mut R,
         clock: &C,
-        rcvrs: &RcvrTable,
+        route: Routing<'_>,
     ) -> Next {
         let elapsed = self.si_elapsed(clock.now_us());
-        si.event(regs, elapsed, &mut |o| self.on_output(o, rcvrs))
+        si.event(regs, elapsed, &mut |o| self.on_output(o, route))
     }
 
     /// Whether a user watches for what the BMC may flag unasked: events, or commands it
@@ -837,6 +904,7 @@ mod tests {
     use crate::defs::{IPMI_BMC_EVT_MSG_INTR, IPMI_BMC_RCV_MSG_INTR, IPMI_GET_DEVICE_ID_CMD};
     use crate::handler::testing::*;
     use crate::kcs::model::Fault;
+    use core::sync::atomic::Ordering::Relaxed;
 
     /// Without an IRQ, a BMC that answers after 100 µs, 465 µs (the median of the project's
     /// simulator) or 3 ms is seen at most a quarter late (150 µs for long waits), and once the
@@ -1075,6 +1143,41 @@ mod tests {
             0
         );
         assert_eq!(send_get_device_id(&i, &user, 6), Err(ENODEV));
+        Ok(())
+    }
+
+    /// `max_users` is read at each open: lowered, further opens fail with EBUSY while existing
+    /// users stay; raised beyond the room reserved at creation, the user list grows.
+    #[test]
+    fn max_users_is_read_at_each_open() -> Result {
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        let p = params(&i);
+        p.max_users.store(2, Relaxed);
+        let mut users = KVec::new();
+        users.push(i.create_user()?, GFP_KERNEL)?;
+        users.push(i.create_user()?, GFP_KERNEL)?;
+        assert!(matches!(i.create_user(), Err(e) if e == EBUSY));
+        p.max_users.store(40, Relaxed);
+        while users.len() < 40 {
+            users.push(i.create_user()?, GFP_KERNEL)?;
+        }
+        assert!(matches!(i.create_user(), Err(e) if e == EBUSY));
+        p.max_users.store(1, Relaxed);
+        if let Some(u) = users.pop() {
+            i.destroy_user(&u);
+        }
+        assert!(matches!(i.create_user(), Err(e) if e == EBUSY));
+        // The users there still work.
+        let first = users.first().ok_or(EINVAL)?;
+        send_get_device_id(&i, first, 1)?;
+        let (m, _) = wait_answer(&i, first, 1_000_000, Irq::Lost).ok_or(ETIMEDOUT)?;
+        assert_eq!(m.msgid, 1);
+        for u in users.iter() {
+            i.destroy_user(u);
+        }
+        p.max_users.store(30, Relaxed);
+        i.destroy_user(&i.create_user()?);
         Ok(())
     }
 }

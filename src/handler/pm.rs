@@ -11,7 +11,7 @@
 
 use kernel::{io::poll::read_poll_timeout, prelude::*, time::Delta};
 
-use super::{Clock, HandlerState, IfaceInner, Interface, Regs, IDLE_POLL_UNWATCHED_USEC};
+use super::{Clock, HandlerState, IfaceInner, Interface, Regs, Tunables, IDLE_POLL_UNWATCHED_USEC};
 use crate::defs::Cc;
 use crate::kcs::sm::STATUS_ATN;
 use crate::pm::PmDevice;
@@ -112,7 +112,7 @@ impl PmState {
     }
 }
 
-impl<R: Regs, C: Clock> Interface<R, C> {
+impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
     /// Attaches the bound device, for the runtime-PM requests the handler makes, and the
     /// period of the attention watch while runtime-suspended (`rpm_watch_ms`).
     pub(crate) fn pm_attach(&self, dev: PmDevice, watch_ms: u32) {
@@ -240,7 +240,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         if h.shutting_down || h.pm.sys_suspended {
             return;
         }
-        let next = h.run_si(si, regs, &self.clock, &self.rcvrs);
+        let next = h.run_si(si, regs, &self.clock, self.routing());
         self.after_event(si, h, regs, next);
     }
 
@@ -298,7 +298,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         si.reset();
         h.si_busy = false;
         let next = si
-            .start(regs, &mut |out| h.on_output(out, &self.rcvrs))
+            .start(regs, &mut |out| h.on_output(out, self.routing()))
             .map_err(|_| EIO)?;
         self.after_event(si, h, regs, next);
         h.pm.mark_last_busy();

@@ -9,7 +9,7 @@ use kernel::{prelude::*, sync::Arc};
 use super::send::channel_info_req;
 use super::{
     deliver_error, Clock, HandlerState, Held, IfaceInner, Interface, OutKind, Outbound, Pending,
-    Regs, MAX_EVENTS_IN_QUEUE, REPLIES_MAX,
+    Regs, Routing, Tunables, MAX_EVENTS_IN_QUEUE, REPLIES_MAX,
 };
 use crate::addr::{Addr, IPMI_ADDR_SIZE};
 use crate::defs::{
@@ -23,12 +23,13 @@ use crate::seq::SeqKey;
 use crate::si::SiOutput;
 use crate::user::{RecvMsg, User};
 
-impl<R: Regs, C: Clock> Interface<R, C> {
+impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
     /// Moves the commands held for `user` to its queue, oldest first, while it has room; called
     /// when it has taken a message.
     pub(crate) fn user_took_msg(&self, user: &Arc<User>) {
+        let max_msgs = self.tunables.max_msgs_per_user();
         let mut guard = self.inner.lock();
-        guard.h.release_held(user);
+        guard.h.release_held(user, max_msgs);
     }
 
     /// The command receivers, for (un)registrations (C `ipmi_register_for_cmd()` and
@@ -40,6 +41,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
     /// Turns event delivery on or off for `user`, handing it the events kept meanwhile
     /// (C `ipmi_set_gets_events()`).
     pub(crate) fn set_gets_events(&self, user: &User, on: bool) {
+        let max_msgs = self.tunables.max_msgs_per_user();
         let mut guard = self.inner.lock();
         let IfaceInner { si, h, .. } = &mut *guard;
         if let Some(e) = h.users.iter_mut().find(|u| u.user.id == user.id) {
@@ -47,7 +49,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         }
         if on {
             for ev in core::mem::take(&mut h.waiting_events) {
-                if !user.deliver(ev) {
+                if !user.deliver(ev, max_msgs) {
                     h.stats.dropped += 1;
                 }
             }
@@ -72,11 +74,11 @@ fn sysintf_addr(netfn_lun: u8, recv: &mut RecvMsg) {
 
 impl HandlerState {
     /// Routes one result of the system interface (C `handle_one_recv_msg()` and friends).
-    pub(super) fn on_output(&mut self, out: SiOutput<'_>, rcvrs: &RcvrTable) {
+    pub(super) fn on_output(&mut self, out: SiOutput<'_>, route: Routing<'_>) {
         match out {
             SiOutput::Response(rsp) => self.on_response(rsp),
-            SiOutput::IncomingMessage(rsp) => self.on_get_msg(rsp, rcvrs),
-            SiOutput::Event(rsp) => self.on_event(rsp),
+            SiOutput::IncomingMessage(rsp) => self.on_get_msg(rsp, route),
+            SiOutput::Event(rsp) => self.on_event(rsp, route.max_msgs),
             SiOutput::WatchdogPretimeout => {}
         }
     }
@@ -162,7 +164,7 @@ impl HandlerState {
     }
 
     /// A Get Message response: an answer to one of our requests, or a command for a receiver.
-    fn on_get_msg(&mut self, rsp: &[u8], rcvrs: &RcvrTable) {
+    fn on_get_msg(&mut self, rsp: &[u8], route: Routing<'_>) {
         if !self.channels_ready {
             self.stats.dropped += 1;
             return;
@@ -194,7 +196,7 @@ impl HandlerState {
                 self.stats.commands += 1;
                 let ci = usize::from(c.chan) % IPMI_MAX_CHANNELS;
                 self.chan_stats[ci].received += 1;
-                if let Some(user) = rcvrs.find(c.netfn, c.cmd, c.chan) {
+                if let Some(user) = route.rcvrs.find(c.netfn, c.cmd, c.chan) {
                     let mut recv = match KBox::new(
                         RecvMsg::new(c.recv_type(), i64::from(c.msgid), c.netfn, c.cmd, c.data),
                         GFP_ATOMIC,
@@ -209,7 +211,7 @@ impl HandlerState {
                     let mut abuf = [0u8; IPMI_ADDR_SIZE];
                     recv.addr_len = c.addr.encode(&mut abuf);
                     recv.addr = abuf;
-                    self.deliver_cmd(user, recv, c.chan);
+                    self.deliver_cmd(user, recv, c.chan, route.max_msgs);
                 } else {
                     self.stats.unhandled_commands += 1;
                     self.chan_stats[ci].unhandled += 1;
@@ -241,14 +243,15 @@ impl HandlerState {
     }
 
     /// Delivers an incoming command to its receiver, or holds it behind the receiver's earlier
-    /// held commands, so that every receiver gets its commands in arrival order.
-    fn deliver_cmd(&mut self, user: Arc<User>, recv: KBox<RecvMsg>, chan: u8) {
+    /// held commands, so that every receiver gets its commands in arrival order; a receiver
+    /// holding `max_msgs` messages is full.
+    fn deliver_cmd(&mut self, user: Arc<User>, recv: KBox<RecvMsg>, chan: u8, max_msgs: usize) {
         let ci = usize::from(chan) % IPMI_MAX_CHANNELS;
-        self.release_held(&user);
+        self.release_held(&user, max_msgs);
         let recv = if self.held.iter().any(|e| Arc::ptr_eq(&e.user, &user)) {
             recv
         } else {
-            match user.try_deliver(recv) {
+            match user.try_deliver(recv, max_msgs) {
                 Ok(()) => {
                     self.chan_stats[ci].delivered += 1;
                     return;
@@ -269,8 +272,8 @@ impl HandlerState {
         }
     }
 
-    /// Moves `user`'s held commands to its queue, oldest first, until it is full.
-    fn release_held(&mut self, user: &Arc<User>) {
+    /// Moves `user`'s held commands to its queue, oldest first, until it holds `max_msgs`.
+    fn release_held(&mut self, user: &Arc<User>, max_msgs: usize) {
         let mut i = 0;
         while i < self.held.len() {
             if !Arc::ptr_eq(&self.held[i].user, user) {
@@ -278,7 +281,7 @@ impl HandlerState {
                 continue;
             }
             let Ok(e) = self.held.remove(i) else { return };
-            match user.try_deliver(e.recv) {
+            match user.try_deliver(e.recv, max_msgs) {
                 Ok(()) => {
                     if let Some(c) = self.chan_stats.get_mut(usize::from(e.chan)) {
                         c.delivered += 1;
@@ -300,8 +303,9 @@ impl HandlerState {
         }
     }
 
-    /// An event from the event message buffer (C `handle_read_event_rsp()`).
-    fn on_event(&mut self, rsp: &[u8]) {
+    /// An event from the event message buffer (C `handle_read_event_rsp()`), for each user
+    /// that wants events and holds fewer than `max_msgs` messages.
+    fn on_event(&mut self, rsp: &[u8], max_msgs: usize) {
         self.stats.events += 1;
         let Some(data) = rsp.get(3..) else { return };
         let make = || -> Option<KBox<RecvMsg>> {
@@ -322,7 +326,7 @@ impl HandlerState {
         let mut delivered = false;
         for entry in self.users.iter().filter(|u| u.gets_events) {
             delivered = true;
-            if !make().is_some_and(|recv| entry.user.deliver(recv)) {
+            if !make().is_some_and(|recv| entry.user.deliver(recv, max_msgs)) {
                 self.stats.dropped += 1;
             }
         }

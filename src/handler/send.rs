@@ -5,7 +5,7 @@
 
 use kernel::{prelude::*, sync::Arc};
 
-use super::{AddrInfo, Clock, IfaceInner, Interface, OutKind, Outbound, Pending, Regs};
+use super::{AddrInfo, Clock, IfaceInner, Interface, OutKind, Outbound, Pending, Regs, Tunables};
 use crate::addr::{Addr, IPMI_ADDR_SIZE};
 use crate::defs::{
     is_response_netfn, IPMI_GET_CHANNEL_INFO_CMD, IPMI_NETFN_APP_REQUEST, IPMI_RESPONSE_RECV_TYPE,
@@ -38,11 +38,13 @@ pub(crate) struct Request<'a> {
     pub(crate) retry_ms: u32,
 }
 
-impl<R: Regs, C: Clock> Interface<R, C> {
+impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
     /// Sends a message for a user (C `i_ipmi_request()`): `addr` is the validated address,
-    /// `data` the copied data. The response (or an error completion) is queued for `user`.
+    /// `data` the copied data. The response (or an error completion) is queued for `user`. The
+    /// parameters in effect now apply: `max_msgs_per_user` and the timing of IPMB and LAN
+    /// requests.
     pub(crate) fn send(&self, user: &Arc<User>, req: &Request<'_>) -> Result {
-        user.reserve_msg()?;
+        user.reserve_msg(self.tunables.max_msgs_per_user())?;
         let result = self.send_reserved(user, req);
         if result.is_err() {
             user.unreserve_msg();
@@ -88,6 +90,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         recv.addr_len = addr.recorded().encode(&mut abuf);
         recv.addr = abuf;
         let msg = Msg { netfn, cmd, data };
+        let timing = self.tunables.timing();
         let mut guard = self.inner.lock();
         let IfaceInner { si, h, regs } = &mut *guard;
         if h.shutting_down || h.stopping {
@@ -97,7 +100,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
         let out = match addr {
             Addr::SystemInterface { lun } => {
                 check_request(addr, 0, &msg)?;
-                h.maint.note_sysintf_cmd(netfn, cmd);
+                h.maint.note_sysintf_cmd(netfn, cmd, &timing);
                 let smi = format_sysintf_req(*lun, &msg)?;
                 Outbound {
                     msg: smi,
@@ -127,7 +130,8 @@ impl<R: Regs, C: Clock> Interface<R, C> {
                     let (retries, retry_ms) = if matches!(addr, Addr::Lan(_)) {
                         (retries, retry_ms)
                     } else {
-                        h.seq.ipmb_timing(netfn, cmd, broadcast, retries, retry_ms)
+                        h.seq
+                            .ipmb_timing(netfn, cmd, broadcast, retries, retry_ms, &timing)
                     };
                     let key = SeqKey {
                         addr: addr.recorded(),
@@ -142,7 +146,7 @@ impl<R: Regs, C: Clock> Interface<R, C> {
                     };
                     let slot = h
                         .seq
-                        .next_seq(key, retry_ms, retries, broadcast, pending)
+                        .next_seq(key, retry_ms, retries, broadcast, pending, &timing)
                         .map_err(|(e, _)| Error::from(e))?;
                     let smi = match format_remote(addr, &msg, slot.seq, info) {
                         Ok(smi) => smi,
@@ -226,8 +230,9 @@ pub(super) fn channel_info_req(chan: u8) -> Result<SmiMsg> {
 #[cfg_attr(MODULE, kernel::prelude::kunit_tests(ripmi_handler_send))]
 mod tests {
     use super::*;
-    use crate::defs::{IPMI_MAX_CHANNELS, IPMI_SEND_MSG_CMD};
+    use crate::defs::{Cc, IPMI_MAX_CHANNELS, IPMI_SEND_MSG_CMD};
     use crate::handler::testing::*;
+    use core::sync::atomic::Ordering::Relaxed;
 
     /// An IPMB request goes to the BMC as one Send Message carrying our address and LUN on its
     /// channel (as set), and waits in the sequence table for the remote answer; a channel over
@@ -263,6 +268,82 @@ mod tests {
             &[0x18, 0x34, 0x00, 0x40, 0x18, 0xa8, 0x30, 0x02, 0x01, 0xcd][..]
         );
         assert!(user.pop().is_none());
+        i.destroy_user(&user);
+        Ok(())
+    }
+
+    /// `default_max_retries` 0: an IPMB request that gives no number of retries is sent once
+    /// and ends with 0xC3 after `default_retry_ms` (2 s, counted by the one-second tick), where
+    /// C's defaults send it five times.
+    #[test]
+    fn no_default_retries_sends_once() -> Result {
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        let user = i.create_user()?;
+        model(&i, |m| m.set_accept_send_msg(true));
+        params(&i).default_max_retries.store(0, Relaxed);
+        i.send(&user, &ipmb_default_timing(1))?;
+        let (m, after) = wait_answer(&i, &user, 20_000_000, Irq::Lost).ok_or(ETIMEDOUT)?;
+        assert_eq!(m.data(), &[Cc::TIMEOUT.0][..]);
+        assert_eq!(model(&i, |m| m.send_messages()), 1);
+        assert!((1_900_000..=3_100_000).contains(&after));
+        i.destroy_user(&user);
+        Ok(())
+    }
+
+    /// The timing parameters are read as each request is sent, and a request keeps the timing it
+    /// was sent with: with `default_retry_ms` 1000 one gets five tries a second apart; the
+    /// parameter set to no retries right after it, the next gets one, and the first still five.
+    #[test]
+    fn timing_parameters_apply_per_request() -> Result {
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        let user = i.create_user()?;
+        model(&i, |m| m.set_accept_send_msg(true));
+        params(&i).default_retry_ms.store(1000, Relaxed);
+        i.send(&user, &ipmb_default_timing(1))?;
+        run(&i, now(&i) + 100_000, Irq::Lost);
+        params(&i).default_max_retries.store(0, Relaxed);
+        i.send(&user, &ipmb_default_timing(2))?;
+        let (m, after) = wait_answer(&i, &user, 20_000_000, Irq::Lost).ok_or(ETIMEDOUT)?;
+        assert_eq!((m.msgid, m.data()), (2, &[Cc::TIMEOUT.0][..]));
+        assert!(after <= 2_100_000);
+        let (m, after) = wait_answer(&i, &user, 20_000_000, Irq::Lost).ok_or(ETIMEDOUT)?;
+        assert_eq!((m.msgid, m.data()), (1, &[Cc::TIMEOUT.0][..]));
+        assert!((2_500_000..=5_100_000).contains(&after));
+        assert_eq!(model(&i, |m| m.send_messages()), 6);
+        i.destroy_user(&user);
+        Ok(())
+    }
+
+    /// `max_msgs_per_user` is read at each message: raised after the user opened (its queue
+    /// then grows), it lets more answers wait; lowered below what the user holds, it refuses
+    /// new requests until the user has read enough.
+    #[test]
+    fn max_msgs_per_user_is_read_at_each_message() -> Result {
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        params(&i).max_msgs_per_user.store(2, Relaxed);
+        let user = i.create_user()?;
+        params(&i).max_msgs_per_user.store(5, Relaxed);
+        for id in 1..=5 {
+            send_get_device_id(&i, &user, id)?;
+        }
+        assert_eq!(send_get_device_id(&i, &user, 6), Err(EBUSY));
+        run(&i, now(&i) + 1_000_000, Irq::Lost);
+        params(&i).max_msgs_per_user.store(1, Relaxed);
+        let mut got = 0;
+        while let Some(m) = user.pop() {
+            got += 1;
+            assert_eq!(m.msgid, got);
+            user.consumed();
+            if got < 5 {
+                assert_eq!(send_get_device_id(&i, &user, 7), Err(EBUSY));
+            }
+        }
+        assert_eq!(got, 5);
+        send_get_device_id(&i, &user, 7)?;
+        assert_eq!(send_get_device_id(&i, &user, 8), Err(EBUSY));
         i.destroy_user(&user);
         Ok(())
     }

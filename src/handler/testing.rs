@@ -11,15 +11,16 @@
 //! first jiffy at or after its deadline, as the kernel does, and stands in for the interrupt
 //! line ([`Irq`]).
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use kernel::{prelude::*, sync::Arc};
 
-use super::{Clock, Interface, Request};
+use super::{Clock, Interface, Request, Tunables};
 use crate::addr::{Addr, IpmbAddr};
 use crate::defs::{IPMI_GET_DEVICE_ID_CMD, IPMI_NETFN_APP_REQUEST};
 use crate::kcs::io::IrqHandler;
 use crate::kcs::model::KcsModel;
+use crate::seq::Timing;
 use crate::user::{RecvMsg, User};
 
 /// A clock the test moves; the interface leaves its timers to [`run`].
@@ -32,8 +33,58 @@ impl Clock for VirtClock {
     }
 }
 
+/// Module parameters a test sets, at any time, as a sysfs write would; C's defaults at first.
+pub(crate) struct TestParams {
+    pub(crate) max_users: AtomicU32,
+    pub(crate) max_msgs_per_user: AtomicU32,
+    pub(crate) poll_max_busy_us: AtomicU32,
+    pub(crate) default_retry_ms: AtomicU32,
+    pub(crate) default_max_retries: AtomicU32,
+    pub(crate) default_maintenance_retry_ms: AtomicU32,
+    pub(crate) maintenance_mode_timeout_ms: AtomicU32,
+}
+
+impl TestParams {
+    /// C's defaults: 30 users, 100 messages each, no busy limit, C's timing.
+    fn new() -> Self {
+        let t = Timing::C_DEFAULTS;
+        TestParams {
+            max_users: AtomicU32::new(30),
+            max_msgs_per_user: AtomicU32::new(100),
+            poll_max_busy_us: AtomicU32::new(0),
+            default_retry_ms: AtomicU32::new(t.retry_ms),
+            default_max_retries: AtomicU32::new(t.max_retries),
+            default_maintenance_retry_ms: AtomicU32::new(t.maintenance_retry_ms),
+            maintenance_mode_timeout_ms: AtomicU32::new(t.maintenance_timeout_ms),
+        }
+    }
+}
+
+impl Tunables for TestParams {
+    fn max_users(&self) -> usize {
+        self.max_users.load(Ordering::Relaxed) as usize
+    }
+
+    fn max_msgs_per_user(&self) -> usize {
+        self.max_msgs_per_user.load(Ordering::Relaxed) as usize
+    }
+
+    fn poll_max_busy_us(&self) -> u32 {
+        self.poll_max_busy_us.load(Ordering::Relaxed)
+    }
+
+    fn timing(&self) -> Timing {
+        Timing {
+            retry_ms: self.default_retry_ms.load(Ordering::Relaxed),
+            max_retries: self.default_max_retries.load(Ordering::Relaxed),
+            maintenance_retry_ms: self.default_maintenance_retry_ms.load(Ordering::Relaxed),
+            maintenance_timeout_ms: self.maintenance_mode_timeout_ms.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// The interface under test.
-pub(crate) type TestIface = Interface<KcsModel, VirtClock>;
+pub(crate) type TestIface = Interface<KcsModel, VirtClock, TestParams>;
 
 /// A jiffy in µs: a kernel timer fires on the first jiffy at or after its deadline.
 pub(crate) const JIFFY_US: u64 = 1_000_000 / bindings_hz();
@@ -45,16 +96,20 @@ const fn bindings_hz() -> u64 {
 /// A short Get Device ID answer.
 pub(crate) const DEVICE_ID_RSP: [u8; 5] = [0x1c, 0x01, 0x00, 0x20, 0x81];
 
-/// A new interface over a fresh model and a clock at 0: 30 users, 100 messages each.
+/// A new interface over a fresh model and a clock at 0, with C's default parameters (30 users,
+/// 100 messages each); a test changes them through [`params`].
 pub(crate) fn iface(has_irq: bool) -> Result<Arc<TestIface>> {
     TestIface::new(
         KcsModel::new(),
         VirtClock(AtomicU64::new(0)),
         has_irq,
-        30,
-        100,
-        0,
+        TestParams::new(),
     )
+}
+
+/// The parameters of `i`, to change as a write to `/sys/module/ripmi/parameters/` would.
+pub(crate) fn params(i: &TestIface) -> &TestParams {
+    &i.tunables
 }
 
 /// The virtual time, in µs.
@@ -208,5 +263,21 @@ pub(crate) fn ipmb_get_device_id(msgid: i64) -> Request<'static> {
         data: &[],
         retries: 0,
         retry_ms: 60_000,
+    }
+}
+
+/// A Get Device ID for the controller at 0x42 on IPMB channel 0 (which never answers in these
+/// tests), with the default retries and retry time, as `SEND_COMMAND` gives them: the module
+/// parameters decide.
+pub(crate) fn ipmb_default_timing(msgid: i64) -> Request<'static> {
+    Request {
+        addr: Addr::Ipmb(IpmbAddr {
+            channel: 0,
+            slave_addr: 0x42,
+            lun: 0,
+        }),
+        retries: -1,
+        retry_ms: 0,
+        ..ipmb_get_device_id(msgid)
     }
 }

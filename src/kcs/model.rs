@@ -148,6 +148,8 @@ pub(crate) struct KcsModel {
     accesses: u64,
     /// Send Message requests taken (the 0xC1 answers to incoming commands go that way).
     send_messages: u32,
+    /// Whether a Send Message (without a canned answer) is accepted (0x00) rather than refused.
+    accept_send_msg: bool,
 }
 
 impl KcsModel {
@@ -186,6 +188,7 @@ impl KcsModel {
             answer_at: None,
             accesses: 0,
             send_messages: 0,
+            accept_send_msg: false,
         }
     }
 
@@ -235,6 +238,13 @@ impl KcsModel {
     pub(crate) fn set_response_for(&mut self, cmd: u8, rsp: &[u8]) {
         self.set_response(rsp);
         self.canned_cmd = Some(cmd);
+    }
+
+    /// Makes the BMC accept every Send Message (0x00: the message went out) that has no canned
+    /// answer, or refuse it (0xC1, the default). Nothing ever answers from the other side: a
+    /// controller that does not respond.
+    pub(crate) fn set_accept_send_msg(&mut self, accept: bool) {
+        self.accept_send_msg = accept;
     }
 
     /// Makes the BMC misbehave from now on (or behave again, with [`Fault::None`]).
@@ -447,6 +457,7 @@ impl KcsModel {
             // Message queue or event buffer empty.
             (IPMI_GET_MSG_CMD | IPMI_READ_EVENT_MSG_BUFFER_CMD, _) => self.reply(&[0x80]),
             (IPMI_GET_BMC_GLOBAL_ENABLES_CMD, _) => self.reply(&[0x00, self.enables]),
+            (IPMI_SEND_MSG_CMD, _) if self.accept_send_msg => self.reply(&[0x00]),
             (IPMI_SET_BMC_GLOBAL_ENABLES_CMD, Some(enables)) => {
                 self.enables = enables;
                 self.reply(&[0x00]);

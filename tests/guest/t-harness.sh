@@ -7,8 +7,8 @@ check() { # name command...
 	name=$1; shift
 	if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$(echo "$out" | tail -n 3 | tr '\n' ' ')"; fi
 }
-# Rust module parameters are not in sysfs (the kernel crate registers them with mode 0), so the
-# effective values are read from the line ripmi logs at load.
+# The values in effect at load, from the line ripmi logs then (t-ext-params checks the same
+# values in /sys/module/ripmi/parameters/, with the C stack beside them).
 last_load_line() { dmesg | grep -a 'ripmi: loaded (' | tail -n 1; }
 stop_ripmi() { grep -q '^ripmi ' /proc/modules && unload-ripmi; true; }
 
@@ -17,6 +17,14 @@ defaults() {
 		{ last_load_line; return 1; }
 }
 check ripmi-params-default defaults
+
+# Every parameter is readable in sysfs (scripts/run lists them with grep -H).
+in_sysfs() {
+	n=$(grep -H . /sys/module/ripmi/parameters/* | wc -l) || return 1
+	[ "$n" = 14 ] || { ls -l /sys/module/ripmi/parameters/; return 1; }
+	grep -qx 30 /sys/module/ripmi/parameters/max_users
+}
+check ripmi-params-in-sysfs in_sysfs
 
 overrides() {
 	stop_ripmi

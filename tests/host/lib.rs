@@ -52,6 +52,9 @@ pub mod kcs {
     pub(crate) mod sm;
 }
 
+/// Host double of `src/params.rs`.
+#[path = "doubles/params.rs"]
+pub mod params;
 /// Host double of `src/pm.rs`.
 #[path = "doubles/pm.rs"]
 pub mod pm;
