@@ -38,6 +38,7 @@ mod bench;
 mod defs;
 mod device;
 mod devintf;
+mod discovery;
 mod error;
 mod handler;
 mod kcs;
@@ -50,6 +51,7 @@ mod rcvr_table;
 mod receivers;
 mod seq;
 mod si;
+mod smbios;
 mod timer;
 mod uapi;
 mod user;
@@ -60,8 +62,9 @@ module! {
     authors: ["The ripmi developers"],
     description: "IPMI message handler, KCS system interface and /dev/ipmiN, in Rust",
     license: "GPL",
-    // udev loads the module for an ACPI IPMI device, as it does ipmi_si (same alias).
-    alias: ["acpi*:IPI0001:*"],
+    // udev loads the module for an ACPI IPMI device, as it does ipmi_si (same aliases), and for
+    // the SMBIOS one the kernel's ipmi_dmi.c makes (ripmi then reads SMBIOS itself).
+    alias: ["acpi*:IPI0001:*", "platform:dmi-ipmi-si"],
     params: {
         ports: u64 {
             default: 0,
