@@ -226,39 +226,52 @@ pub(crate) fn acpi_ports(ids: *const bindings::acpi_device_id) -> KVec<u64> {
 
 /// Logs, as `dev`'s one line, that it declines the KCS at `port` because another driver holds
 /// the port, naming that driver and its device when a platform device of it has a resource at
-/// `port` (`ipmi_si` on `IPI0001:00` or `dmi-ipmi-si.0`), and what to do.
-/// `me` is `dev`'s platform device, which is skipped.
-pub(crate) fn name_holder(dev: &Device, me: *const bindings::platform_device, port: u64) {
+/// `port`, and what to do. An ACPI device (one of `ids`) is named before others: `ipmi_si` keeps
+/// `dmi-ipmi-si.0` bound when it drives the KCS through `IPI0001:00`. `me` is `dev`'s platform
+/// device, which is skipped.
+pub(crate) fn name_holder(
+    dev: &Device,
+    me: *const bindings::platform_device,
+    ids: *const bindings::acpi_device_id,
+    port: u64,
+) {
     let mut named = false;
-    for_each_platform_device(|pdev| {
-        if core::ptr::eq(pdev, me) {
-            return false;
+    for acpi_only in [true, false] {
+        for_each_platform_device(|pdev| {
+            if core::ptr::eq(pdev, me) {
+                return false;
+            }
+            // SAFETY: `pdev` is valid during the walk; `ids` is zero-terminated (caller).
+            let other = unsafe { &raw mut (*pdev).dev };
+            // SAFETY: As above.
+            if acpi_only && unsafe { bindings::acpi_match_device(ids, other) }.is_null() {
+                return false;
+            }
+            // SAFETY: As above.
+            let at_port = unsafe { io_start(pdev, 0) } == Some(port);
+            // SAFETY: As above.
+            let Some(drv) = at_port.then(|| unsafe { bound_driver(other) }).flatten() else {
+                return false;
+            };
+            // SAFETY: As above.
+            let name = unsafe { CStr::from_char_ptr(bindings::dev_name(other)) };
+            dev_info!(
+                dev,
+                "KCS at {:#x} is held by {} (bound to {}): ripmi leaves it alone (to switch: rmmod ipmi_devintf ipmi_si, then reload ripmi; see dist/modprobe.d/ripmi.conf)\n",
+                port,
+                drv,
+                name
+            );
+            named = true;
+            true
+        });
+        if named {
+            return;
         }
-        // SAFETY: `pdev` is valid during the walk.
-        let other = unsafe { &raw mut (*pdev).dev };
-        // SAFETY: As above.
-        let at_port = unsafe { io_start(pdev, 0) } == Some(port);
-        // SAFETY: As above.
-        let Some(drv) = at_port.then(|| unsafe { bound_driver(other) }).flatten() else {
-            return false;
-        };
-        // SAFETY: As above.
-        let name = unsafe { CStr::from_char_ptr(bindings::dev_name(other)) };
-        dev_info!(
-            dev,
-            "KCS at {:#x} is held by {} (bound to {}): ripmi leaves it alone (to switch: rmmod ipmi_devintf ipmi_si, then reload ripmi; see dist/modprobe.d/ripmi.conf)\n",
-            port,
-            drv,
-            name
-        );
-        named = true;
-        true
-    });
-    if !named {
-        dev_info!(
-            dev,
-            "KCS at {:#x} is held by another driver (see /proc/ioports): ripmi leaves it alone\n",
-            port
-        );
     }
+    dev_info!(
+        dev,
+        "KCS at {:#x} is held by another driver (see /proc/ioports): ripmi leaves it alone\n",
+        port
+    );
 }

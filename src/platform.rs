@@ -399,7 +399,7 @@ fn bring_up(
     match KcsDevice::probe(dev, cfg) {
         Ok(kdev) => Ok(KBox::new(kdev, GFP_KERNEL)?),
         Err(e) if e == EBUSY => {
-            discovery::name_holder(dev, pdev, cfg.port);
+            discovery::name_holder(dev, pdev, ACPI_IDS.0.as_ptr(), cfg.port);
             Err(ENODEV)
         }
         Err(e) => Err(e),
