@@ -255,13 +255,24 @@ pub(crate) fn name_holder(
             };
             // SAFETY: As above.
             let name = unsafe { CStr::from_char_ptr(bindings::dev_name(other)) };
-            dev_info!(
-                dev,
-                "KCS at {:#x} is held by {} (bound to {}): ripmi leaves it alone (to switch: rmmod ipmi_devintf ipmi_si, then reload ripmi; see dist/modprobe.d/ripmi.conf)\n",
-                port,
-                drv,
-                name
-            );
+            // SAFETY: `me` is being probed: the driver core set its `driver` to ours.
+            if unsafe { (*other).driver == (*me).dev.driver } {
+                // Two descriptions of one KCS (C: "duplicate").
+                dev_info!(
+                    dev,
+                    "KCS at {:#x} is already driven as {}: duplicate\n",
+                    port,
+                    name
+                );
+            } else {
+                dev_info!(
+                    dev,
+                    "KCS at {:#x} is held by {} (bound to {}): ripmi leaves it alone (to switch: rmmod ipmi_devintf ipmi_si, then reload ripmi; see dist/modprobe.d/ripmi.conf)\n",
+                    port,
+                    drv,
+                    name
+                );
+            }
             named = true;
             true
         });

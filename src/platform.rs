@@ -367,6 +367,16 @@ impl Driver {
         let spacing = regspacing(start, unsafe { io2.as_ref() }.map(|r| r.start))?;
         // SAFETY: `pdev` is valid (caller).
         let irq = unsafe { bindings::platform_get_irq_optional(pdev, 0) };
+        if start == self.params.ports {
+            // C refuses a firmware-described interface at a `ports=` address (`-ENODEV`,
+            // `ipmi_si_add_smi()`): the parameter says how to drive it.
+            dev_info!(
+                dev,
+                "KCS at {:#x} is the one given with ports=: the ports= device drives it\n",
+                start
+            );
+            return Err(ENODEV);
+        }
         let cfg = self.config(start, spacing, u32::try_from(irq).unwrap_or(0));
         bring_up(pdev, dev, &cfg)
     }
