@@ -122,7 +122,7 @@ impl KcsDevice {
     /// Probes the BMC at `cfg` for the device `core` being bound, and brings the interface up.
     pub(crate) fn probe(core: &Device<Core<'_>>, cfg: &KcsConfig) -> Result<Self> {
         let dev: &Device = core;
-        let region = SharedRegion::new(IoRegion::request(dev, cfg.port, cfg.spacing)?)?;
+        let region = SharedRegion::new(IoRegion::request(cfg.port, cfg.spacing)?)?;
         let mut regs = region.ports();
         if !Si::new(false).detect(&mut regs) {
             dev_err!(dev, "no KCS interface answers at {:#x}\n", region.start());

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The platform driver: binds ACPI `IPI0001` devices whose `_IFT` says KCS, and the device that
-//! module parameters describe (`ports=`, `irq=`, `regspacing=`).
+//! The platform driver: binds ACPI `IPI0001` devices whose `_IFT` says KCS, the device that
+//! module parameters describe (`ports=`, `irq=`, `regspacing=`), and one device per KCS that
+//! only SMBIOS describes (`ripmi-smbios.N`, see [`crate::discovery`]).
 //!
 //! The kernel crate's platform abstraction exposes neither `dev_pm_ops` nor raw IO resources,
 //! so the `platform_driver` is registered through bindings here, and every C callback of it is
@@ -21,6 +22,7 @@ use kernel::{
 };
 
 use crate::device::{KcsConfig, KcsDevice};
+use crate::discovery;
 use crate::handler::Phase;
 use crate::pm::{self, DPM_FLAG_NO_DIRECT_COMPLETE, DPM_FLAG_SMART_PREPARE};
 
@@ -54,8 +56,10 @@ impl Params {
     }
 }
 
-/// The driver's name; the `ports=` device is matched by it.
+/// The driver's name, and the `ports=` device's.
 const DRIVER_NAME: &CStr = c"ripmi";
+/// The name of the devices made from SMBIOS records (`ripmi-smbios.N`).
+const SMBIOS_NAME: &CStr = c"ripmi-smbios";
 /// ACPI `_IFT` value of a KCS interface.
 const IFT_KCS: u64 = 1;
 
@@ -81,6 +85,28 @@ static ACPI_IDS: AssertSync<[bindings::acpi_device_id; 2]> = AssertSync([
     },
 ]);
 
+/// A `platform_device_id` named `name`.
+const fn platform_id(name: &CStr) -> bindings::platform_device_id {
+    let mut id = bindings::platform_device_id {
+        name: [0; 24],
+        driver_data: 0,
+    };
+    let bytes = name.to_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        id.name[i] = bytes[i] as kernel::ffi::c_char;
+        i += 1;
+    }
+    id
+}
+
+/// The devices ripmi makes itself, matched by name: `ports=`, then SMBIOS, then the end.
+static PLATFORM_IDS: AssertSync<[bindings::platform_device_id; 3]> = AssertSync([
+    platform_id(DRIVER_NAME),
+    platform_id(SMBIOS_NAME),
+    platform_id(c""),
+]);
+
 /// The registered driver; unregistered on drop.
 ///
 /// # Invariants
@@ -92,6 +118,8 @@ pub(crate) struct Driver {
     drv: Opaque<bindings::platform_driver>,
     /// The device made from `ports=`, if any; unregistered before the driver.
     manual: Option<ManualDevice>,
+    /// The devices made from SMBIOS records; unregistered before the driver.
+    smbios: KVec<ManualDevice>,
     /// What probe needs of the module parameters.
     params: Params,
 }
@@ -102,23 +130,50 @@ unsafe impl Send for Driver {}
 unsafe impl Sync for Driver {}
 
 impl Driver {
-    /// Registers the driver, then the `ports=` device if the parameters name one.
+    /// Registers the `ports=` device if the parameters name one, a device for each KCS that
+    /// only SMBIOS describes, then the driver.
     pub(crate) fn register(module: &'static ThisModule, params: Params) -> Result<Pin<KBox<Self>>> {
-        // The device binds when the driver registers, as an ACPI device does.
+        // The devices bind when the driver registers, as an ACPI device does.
         let manual = if params.ports != 0 {
+            let at = ManualPorts {
+                port: params.ports,
+                spacing: params.regspacing,
+                irq: params.irq,
+            };
             Some(ManualDevice::register(
-                params.ports,
-                params.regspacing,
-                params.irq,
+                DRIVER_NAME,
+                bindings::PLATFORM_DEVID_NONE,
+                at,
             )?)
         } else {
             None
         };
+        let acpi = discovery::acpi_ports(ACPI_IDS.0.as_ptr());
+        let mut smbios = KVec::new();
+        for kcs in discovery::smbios_kcs(params.ports, &acpi) {
+            let at = ManualPorts {
+                port: kcs.port,
+                spacing: kcs.spacing,
+                irq: kcs.irq,
+            };
+            let id = i32::try_from(smbios.len()).map_err(|_| EINVAL)?;
+            let pdev = ManualDevice::register(SMBIOS_NAME, id, at)?;
+            pr_info!(
+                "SMBIOS: KCS at {:#x} (spacing {}, irq {}) only SMBIOS describes: {}.{}\n",
+                at.port,
+                at.spacing,
+                at.irq,
+                SMBIOS_NAME,
+                id
+            );
+            smbios.push(pdev, GFP_KERNEL)?;
+        }
         KBox::try_pin_init(
             try_pin_init!(Driver {
                 // Before `drv`: probe reads them, and may run as soon as `drv` is registered.
                 params,
                 manual,
+                smbios,
                 // SAFETY: `slot` is valid for writes; every pointer stored is static.
                 drv <- Opaque::try_ffi_init(move |slot: *mut bindings::platform_driver| unsafe {
                     slot.write(pin_init::zeroed());
@@ -126,6 +181,7 @@ impl Driver {
                     (*slot).remove = Some(remove_trampoline);
                     (*slot).driver.name = DRIVER_NAME.as_char_ptr();
                     (*slot).driver.acpi_match_table = ACPI_IDS.0.as_ptr();
+                    (*slot).id_table = PLATFORM_IDS.0.as_ptr();
                     (*slot).driver.pm = &PM_OPS.0;
                     kernel::error::to_result(bindings::__platform_driver_register(
                         slot,
@@ -145,12 +201,16 @@ impl PinnedDrop for Driver {
         if let Some(manual) = &self.manual {
             manual.unregister();
         }
+        for pdev in &self.smbios {
+            pdev.unregister();
+        }
         // SAFETY: The driver is registered (type invariants).
         unsafe { bindings::platform_driver_unregister(self.drv.get()) };
     }
 }
 
-/// Where the `ports=` parameters put the KCS, handed to probe as platform data.
+/// Where the `ports=` parameters or an SMBIOS record put the KCS, handed to probe as platform
+/// data.
 ///
 /// Not as I/O resources: `platform_device_add()` would insert them into the resource tree, where
 /// they nest over the ports a bound ACPI device has reserved, and unregistering the device would
@@ -163,7 +223,8 @@ struct ManualPorts {
     irq: u32,
 }
 
-/// A platform device made from `ports=`/`irq=`/`regspacing=`; unregistered on drop, or before.
+/// A platform device made from `ports=`/`irq=`/`regspacing=` or from an SMBIOS record;
+/// unregistered on drop, or before.
 ///
 /// # Invariants
 ///
@@ -173,13 +234,13 @@ struct ManualDevice {
 }
 
 impl ManualDevice {
-    /// Registers a platform device named like the driver, carrying the KCS placement.
-    fn register(port: u64, spacing: u32, irq: u32) -> Result<Self> {
-        port.checked_add(spacing.into()).ok_or(EINVAL)?;
-        let data = ManualPorts { port, spacing, irq };
+    /// Registers a platform device `name`.`id` (one of [`PLATFORM_IDS`]), carrying the KCS
+    /// placement `data`.
+    fn register(name: &'static CStr, id: i32, data: ManualPorts) -> Result<Self> {
+        data.port.checked_add(data.spacing.into()).ok_or(EINVAL)?;
         let info = bindings::platform_device_info {
-            name: DRIVER_NAME.as_char_ptr(),
-            id: bindings::PLATFORM_DEVID_NONE,
+            name: name.as_char_ptr(),
+            id,
             data: core::ptr::from_ref(&data).cast(),
             size_data: core::mem::size_of::<ManualPorts>(),
             ..Default::default()
@@ -278,11 +339,12 @@ impl Driver {
                 return Err(ENODEV);
             }
         }
-        // SAFETY: `pdev` is valid (caller); only the `ports=` device carries platform data, a
-        // copy of the `ManualPorts` given to `platform_device_register_full`.
+        // SAFETY: `pdev` is valid (caller); only the devices ripmi makes (`ports=`, SMBIOS)
+        // carry platform data, a copy of the `ManualPorts` given to
+        // `platform_device_register_full`.
         if let Some(m) = unsafe { (*pdev).dev.platform_data.cast::<ManualPorts>().as_ref() } {
             let cfg = self.config(m.port, m.spacing, m.irq);
-            return Ok(KBox::new(KcsDevice::probe(dev, &cfg)?, GFP_KERNEL)?);
+            return bring_up(pdev, dev, &cfg);
         }
         // SAFETY: `pdev` is valid (caller).
         let io = unsafe { bindings::platform_get_resource(pdev, bindings::IORESOURCE_IO, 0) };
@@ -301,8 +363,18 @@ impl Driver {
         let spacing = regspacing(start, unsafe { io2.as_ref() }.map(|r| r.start))?;
         // SAFETY: `pdev` is valid (caller).
         let irq = unsafe { bindings::platform_get_irq_optional(pdev, 0) };
+        if start == self.params.ports {
+            // C refuses a firmware-described interface at a `ports=` address (`-ENODEV`,
+            // `ipmi_si_add_smi()`): the parameter says how to drive it.
+            dev_info!(
+                dev,
+                "KCS at {:#x} is the one given with ports=: the ports= device drives it\n",
+                start
+            );
+            return Err(ENODEV);
+        }
         let cfg = self.config(start, spacing, u32::try_from(irq).unwrap_or(0));
-        Ok(KBox::new(KcsDevice::probe(dev, &cfg)?, GFP_KERNEL)?)
+        bring_up(pdev, dev, &cfg)
     }
 
     /// The probe configuration of a KCS at `port`.
@@ -316,6 +388,24 @@ impl Driver {
             pm_flags: p.pm_flags(),
             rpm_watch_ms: p.rpm_watch_ms,
         }
+    }
+}
+
+/// Brings up the KCS `cfg` describes for `dev` (the device of `pdev`). If another driver holds
+/// its ports (`ipmi_si` bound first), declines with one line naming it (`ENODEV`, which the
+/// driver core does not log), rather than a bare `EBUSY`.
+fn bring_up(
+    pdev: *const bindings::platform_device,
+    dev: &Device<Core<'_>>,
+    cfg: &KcsConfig,
+) -> Result<KBox<KcsDevice>> {
+    match KcsDevice::probe(dev, cfg) {
+        Ok(kdev) => Ok(KBox::new(kdev, GFP_KERNEL)?),
+        Err(e) if e == EBUSY => {
+            discovery::name_holder(dev, pdev, ACPI_IDS.0.as_ptr(), cfg.port);
+            Err(ENODEV)
+        }
+        Err(e) => Err(e),
     }
 }
 

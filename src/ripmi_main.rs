@@ -41,6 +41,7 @@ mod bench;
 mod defs;
 mod device;
 mod devintf;
+mod discovery;
 mod error;
 mod handler;
 mod kcs;
@@ -54,6 +55,7 @@ mod rcvr_table;
 mod receivers;
 mod seq;
 mod si;
+mod smbios;
 mod timer;
 mod uapi;
 mod user;
@@ -64,8 +66,9 @@ module! {
     authors: ["The ripmi developers"],
     description: "IPMI message handler, KCS system interface and /dev/ipmiN, in Rust",
     license: "GPL",
-    // udev loads the module for an ACPI IPMI device, as it does ipmi_si (same alias).
-    alias: ["acpi*:IPI0001:*"],
+    // udev loads the module for an ACPI IPMI device, as it does ipmi_si (same aliases), and for
+    // the SMBIOS one the kernel's ipmi_dmi.c makes (ripmi then reads SMBIOS itself).
+    alias: ["acpi*:IPI0001:*", "platform:dmi-ipmi-si"],
 }
 
 /// The parameters that place and set up a BMC, read at load (`src/params.rs`).

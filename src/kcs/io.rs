@@ -9,7 +9,7 @@
 
 use core::arch::asm;
 
-use kernel::{bindings, device::Device, prelude::*, revocable::Revocable, sync::Arc};
+use kernel::{bindings, prelude::*, revocable::Revocable, sync::Arc};
 
 use super::sm::KcsRegisters;
 
@@ -145,9 +145,9 @@ fn release_port(port: u16) {
 
 impl IoRegion {
     /// Reserves the KCS data register at `start` and the status register `spacing` bytes
-    /// further for `dev`, or fails with `EBUSY` if another driver (such as `ipmi_si`) holds
-    /// them.
-    pub(crate) fn request(dev: &Device, start: u64, spacing: u32) -> Result<Self> {
+    /// further, or fails with `EBUSY` if another driver (such as `ipmi_si`) holds them; the
+    /// caller says so (platform probe names the holder).
+    pub(crate) fn request(start: u64, spacing: u32) -> Result<Self> {
         let start = u16::try_from(start).map_err(|_| EINVAL)?;
         let spacing = u16::try_from(spacing)
             .ok()
@@ -155,20 +155,10 @@ impl IoRegion {
             .ok_or(EINVAL)?;
         let status = start.checked_add(spacing).ok_or(EINVAL)?;
         if !request_port(start) {
-            dev_err!(
-                dev,
-                "I/O port {:#x} is in use (is ipmi_si loaded?)\n",
-                start
-            );
             return Err(EBUSY);
         }
         if !request_port(status) {
             release_port(start);
-            dev_err!(
-                dev,
-                "I/O port {:#x} is in use (is ipmi_si loaded?)\n",
-                status
-            );
             return Err(EBUSY);
         }
         // INVARIANT: both ports were just reserved.

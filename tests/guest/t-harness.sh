@@ -50,12 +50,13 @@ c_mc_info() {
 }
 check c-stack-device-id c_mc_info
 
-# The C stack holds the ports: ripmi must refuse cleanly with a clear message, and create no node.
+# The C stack holds the BMC: ripmi must leave it alone with a clear message (naming ipmi_si, see
+# Documentation/discovery.rst), and create no node.
 region_taken() {
 	stop_ripmi
 	load-c-ipmi || return 1
 	load-ripmi >/dev/null
-	msg=$(dmesg | grep -a 'ripmi.*: I/O port 0xca2 is in use' | tail -n 1)
+	msg=$(dmesg | grep -a 'ripmi: IPI0001:00 (KCS at 0xca2) is bound to ipmi_si: ripmi leaves it alone' | tail -n 1)
 	nodes=$(ls /dev/ipmi* 2>/dev/null | wc -l)
 	unload-ripmi
 	unload-c-ipmi || return 1

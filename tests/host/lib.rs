@@ -37,6 +37,8 @@ pub mod receivers;
 pub mod seq;
 #[path = "../../src/si.rs"]
 pub mod si;
+#[path = "../../src/smbios.rs"]
+pub mod smbios;
 #[path = "../../src/user.rs"]
 pub mod user;
 
