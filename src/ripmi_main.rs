@@ -19,9 +19,9 @@
 //!                        rcvr_table (RCU receiver table)
 //! ```
 //!
-//! and the imports run one way, down: `ripmi -> platform -> device -> devintf -> handler ->
-//! {user, seq, si, rcvr_table, message, addr, timer, kcs, pm, poll} -> {error, defs, uapi,
-//! params}`, with no circle (`Documentation/design.rst` draws it).
+//! and the imports run one way, down: `ripmi -> platform (-> discovery -> smbios) -> device ->
+//! devintf -> handler -> {user, seq, si, rcvr_table, message, addr, timer, kcs, pm, poll} ->
+//! {error, defs, uapi, params}`, with no circle (`Documentation/design.rst` draws it).
 //!
 //! The module parameters are declared in a thin C object, `src/c/params.c`, so that they are
 //! in `/sys/module/ripmi/parameters/` (`src/params.rs` says why, and reads them).
