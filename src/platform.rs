@@ -23,6 +23,12 @@ use kernel::{
 use crate::device::{KcsConfig, KcsDevice};
 use crate::handler::Phase;
 use crate::pm::{self, DPM_FLAG_NO_DIRECT_COMPLETE, DPM_FLAG_SMART_PREPARE};
+use crate::sysfs::{show_into, IpmiClass};
+
+extern "C" {
+    /// The SI device's attribute groups (`src/c/sysfs.c`), null-terminated.
+    static ripmi_si_groups: [*const bindings::attribute_group; 2];
+}
 
 /// The module parameters, as probe uses them (read once, at load).
 #[derive(Clone, Copy)]
@@ -98,6 +104,8 @@ pub(crate) struct Driver {
     manual: Option<ManualDevice>,
     /// What probe needs of the module parameters.
     params: Params,
+    /// The `ipmi` class; unregistered after the driver (and so every class device) is gone.
+    _class: IpmiClass,
 }
 
 // SAFETY: The driver structure is only used by the driver core, which is thread-safe.
@@ -108,6 +116,8 @@ unsafe impl Sync for Driver {}
 impl Driver {
     /// Registers the driver, then the `ports=` device if the parameters name one.
     pub(crate) fn register(module: &'static ThisModule, params: Params) -> Result<Pin<KBox<Self>>> {
+        // SAFETY: The driver is registered once per module load, before any probe.
+        unsafe { crate::bmc::init() };
         // The device binds when the driver registers, as an ACPI device does.
         let manual = if params.ports != 0 {
             Some(ManualDevice::register(
@@ -123,6 +133,7 @@ impl Driver {
                 // Before `drv`: probe reads them, and may run as soon as `drv` is registered.
                 params,
                 manual,
+                _class: IpmiClass::register(),
                 // SAFETY: `slot` is valid for writes; every pointer stored is static.
                 drv <- Opaque::try_ffi_init(move |slot: *mut bindings::platform_driver| unsafe {
                     slot.write(pin_init::zeroed());
@@ -131,6 +142,8 @@ impl Driver {
                     (*slot).driver.name = DRIVER_NAME.as_char_ptr();
                     (*slot).driver.acpi_match_table = ACPI_IDS.0.as_ptr();
                     (*slot).driver.pm = &PM_OPS.0;
+                    // The SI device's files: added after probe, removed before remove.
+                    (*slot).driver.dev_groups = ripmi_si_groups.as_ptr();
                     kernel::error::to_result(bindings::__platform_driver_register(
                         slot,
                         module.as_ptr(),
@@ -399,6 +412,22 @@ unsafe extern "C" fn remove_trampoline(pdev: *mut bindings::platform_device) {
 unsafe fn bound<'a>(dev: *mut bindings::device) -> &'a KcsDevice {
     // SAFETY: See the function's safety section.
     unsafe { &*(*dev).driver_data.cast::<KcsDevice>() }
+}
+
+/// `show` of the SI device's files (`src/c/sysfs.c`): `idx` is the file's index.
+///
+/// # Safety
+///
+/// Called by a file of `ripmi_si_groups`, which exist only while `dev` is bound (the driver
+/// core adds them after probe and removes them before remove), with its page.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn ripmi_si_show(
+    dev: *mut bindings::device,
+    idx: kernel::ffi::c_uint,
+    buf: *mut kernel::ffi::c_char,
+) -> isize {
+    // SAFETY: `dev` is bound (caller); `buf` is the `show` page.
+    unsafe { show_into(buf, |w| bound(dev).sysfs_show(idx, w)) }
 }
 
 /// `->prepare`.

@@ -35,6 +35,8 @@ mod addr;
 // The dispatch benchmark (debugfs `bench_dispatch`), in the test build only.
 #[cfg(ripmi_test)]
 mod bench;
+mod bmc;
+mod bmc_id;
 mod defs;
 mod device;
 mod devintf;
@@ -50,6 +52,7 @@ mod rcvr_table;
 mod receivers;
 mod seq;
 mod si;
+mod sysfs;
 mod timer;
 mod uapi;
 mod user;
