@@ -153,15 +153,17 @@ impl Bmc {
         unsafe { &raw mut (*pdev).dev }
     }
 
-    /// The identity, fetched again if it expired (C `__bmc_get_device_id()`). An identity that
-    /// changed is recorded, and the device registered again from a work item (see
-    /// `Documentation/sysfs.rst`).
-    fn identity(&self) -> Result<(DeviceId, Option<Guid>)> {
+    /// The identity, fetched again if it expired (C `__bmc_get_device_id()`). If the device
+    /// ID, manufacturer, product or GUID changed, the interface the fetch went through moves to
+    /// the BMC device of its new identity (registered if new) and [`Identity::Moved`] is
+    /// returned; if other bytes changed, the channels are scanned again.
+    fn identity(&self) -> Result<Identity> {
         let mut s = self.state.lock();
         if (Instant::<Monotonic>::now() - s.fetched).as_millis() < ID_EXPIRY_MS {
-            return Ok((s.id, s.guid));
+            return Ok(Identity::Known(s.id, s.guid));
         }
-        let iface = s.members.first().ok_or(ENOENT)?.iface.clone();
+        let first = s.members.first().ok_or(ENOENT)?;
+        let (iface, si_dev) = (first.iface.clone(), first.si_dev.clone());
         if iface.maintenance_state() != 0 {
             return Err(EBUSY);
         }
@@ -173,7 +175,7 @@ impl Bmc {
             .and_then(|d| DeviceId::parse(&d))
         else {
             // C keeps older valid data and returns it.
-            return Ok((s.id, s.guid));
+            return Ok(Identity::Known(s.id, s.guid));
         };
         // If only the GUID fetch failed, the old GUID stays (C 2751-2761).
         let guid = guid.or(s.guid);
@@ -184,19 +186,118 @@ impl Bmc {
                 let _ = iface.rescan_channels();
             }
             IdChange::Identity => {
-                pr_info!(
-                    "ipmi_bmc.{}: BMC identity changed (dev_id 0x{:02x} -> 0x{:02x})\n",
-                    self.num,
-                    s.id.device_id,
-                    id.device_id
-                );
+                drop(s);
+                move_member(self, &si_dev, id, guid)?;
+                return Ok(Identity::Moved);
             }
         }
         s.id = id;
         s.guid = guid;
         s.fetched = Instant::<Monotonic>::now();
-        Ok((s.id, s.guid))
+        Ok(Identity::Known(s.id, s.guid))
     }
+
+    /// Takes the interface of `si_dev` off this device and removes its links; `None` if it is
+    /// not on it.
+    fn take_member(&self, si_dev: &Device) -> Option<Member> {
+        let mut s = self.state.lock();
+        let i = s
+            .members
+            .iter()
+            .position(|m| raw(&m.si_dev) == raw(si_dev))?;
+        let m = s.members.remove(i).ok()?;
+        // SAFETY: Both devices are live; the links were made by `attach`.
+        unsafe {
+            bindings::sysfs_remove_link(&raw mut (*self.dev()).kobj, m.link.as_char_ptr());
+            bindings::sysfs_remove_link(&raw mut (*raw(si_dev)).kobj, c"bmc".as_char_ptr());
+        }
+        Some(m)
+    }
+}
+
+/// What [`Bmc::identity`] found.
+enum Identity {
+    /// The identity, current or fetched just now.
+    Known(DeviceId, Option<Guid>),
+    /// It changed: the interface moved to another BMC device (C restarts on the next interface
+    /// of the old device, or fails with `ENOENT` if none is left).
+    Moved,
+}
+
+/// Moves the interface of `si_dev` from `old` to the BMC device for `id`/`guid` (C
+/// `__ipmi_bmc_unregister()` then `__ipmi_bmc_register()`). The new device is found or made
+/// before `old` goes, so a new one takes the next free number, as in C.
+fn move_member(old: &Bmc, si_dev: &Device, id: DeviceId, guid: Option<Guid>) -> Result {
+    let mut bmcs = BMCS.lock();
+    let Some(m) = old.take_member(si_dev) else {
+        // Moved by a concurrent read.
+        return Ok(());
+    };
+    attach(&mut bmcs, m, id, guid)
+}
+
+/// Puts `m` on the BMC device for `id`/`guid` in `bmcs`: one with the same GUID (or, without a
+/// GUID, the same product and device ID), else a new `ipmi_bmc.N` with the lowest free N. Makes
+/// the links `<si_dev>/bmc` and `ipmi_bmc.N/ipmi<num>`.
+fn attach(bmcs: &mut KVec<Arc<Bmc>>, m: Member, id: DeviceId, guid: Option<Guid>) -> Result {
+    let bmc = match bmcs.iter().find(|b| b.matches(&id, guid.as_ref())) {
+        Some(b) => b.clone(),
+        None => {
+            let n = (0u32..)
+                .find(|n| !bmcs.iter().any(|b| b.num == *n))
+                .ok_or(ENOSPC)?;
+            let b = Bmc::new(n, id, guid)?;
+            bmcs.push(b.clone(), GFP_KERNEL)?;
+            dev_info!(
+                m.si_dev,
+                "Found new BMC (man_id: 0x{:06x}, prod_id: 0x{:04x}, dev_id: 0x{:02x})\n",
+                id.manufacturer_id,
+                id.product_id,
+                id.device_id
+            );
+            b
+        }
+    };
+    let si = raw(&m.si_dev);
+    // SAFETY: Both devices are live; the names are C strings valid for the call.
+    kernel::error::to_result(unsafe {
+        bindings::sysfs_create_link(
+            &raw mut (*si).kobj,
+            &raw mut (*bmc.dev()).kobj,
+            c"bmc".as_char_ptr(),
+        )
+    })?;
+    // SAFETY: As above.
+    let r = kernel::error::to_result(unsafe {
+        bindings::sysfs_create_link(
+            &raw mut (*bmc.dev()).kobj,
+            &raw mut (*si).kobj,
+            m.link.as_char_ptr(),
+        )
+    });
+    if let Err(e) = r {
+        // SAFETY: Made just above.
+        unsafe { bindings::sysfs_remove_link(&raw mut (*si).kobj, c"bmc".as_char_ptr()) };
+        drop_if_empty(bmcs, &bmc);
+        return Err(e);
+    }
+    bmc.state.lock().members.push(m, GFP_KERNEL)?;
+    Ok(())
+}
+
+/// Takes `bmc` out of `bmcs` if no interface is on it; the caller drops it (which unregisters
+/// the device) once it holds no lock.
+fn take_if_empty(bmcs: &mut KVec<Arc<Bmc>>, bmc: &Bmc) -> Option<Arc<Bmc>> {
+    if !bmc.state.lock().members.is_empty() {
+        return None;
+    }
+    let i = bmcs.iter().position(|b| core::ptr::eq(&**b, bmc))?;
+    bmcs.remove(i).ok()
+}
+
+/// Removes `bmc` from `bmcs`, and so unregisters it, if no interface is on it.
+fn drop_if_empty(bmcs: &mut KVec<Arc<Bmc>>, bmc: &Bmc) {
+    drop(take_if_empty(bmcs, bmc));
 }
 
 /// Sends `cmd` (netfn App) to the BMC through the handler and waits for the answer; returns its
@@ -245,7 +346,7 @@ unsafe fn bmc_of<'a>(dev: *mut bindings::device) -> &'a Bmc {
     unsafe { &*(*dev).driver_data.cast::<Bmc>() }
 }
 
-/// `show` of every BMC file: `idx` is the index in `ripmi_bmc_attrs[]`.
+/// `show` of every BMC file: `idx` is the index in `ripmi_bmc_attrs[]`, `attr` the file.
 ///
 /// # Safety
 ///
@@ -254,20 +355,47 @@ unsafe fn bmc_of<'a>(dev: *mut bindings::device) -> &'a Bmc {
 pub(crate) unsafe extern "C" fn ripmi_bmc_show(
     dev: *mut bindings::device,
     idx: kernel::ffi::c_uint,
+    attr: *const kernel::ffi::c_void,
     buf: *mut kernel::ffi::c_char,
 ) -> isize {
-    // SAFETY: `dev` is a registered BMC device (caller).
-    let bmc = unsafe { bmc_of(dev) };
-    // SAFETY: `buf` is the `show` page (caller).
-    unsafe {
-        show_into(buf, |w| {
-            let attr = BmcAttr::from_index(idx).ok_or(EINVAL)?;
-            let (id, guid) = bmc.identity()?;
-            if attr == BmcAttr::Guid && guid.is_none() {
-                return Err(ENOENT);
+    let Some(attr_kind) = BmcAttr::from_index(idx) else {
+        return EINVAL.to_errno() as isize;
+    };
+    loop {
+        // SAFETY: `dev` is a registered BMC device (caller): its `Bmc` lives until the device
+        // is unregistered, which waits for this read (unless broken below, after the last use).
+        let bmc = unsafe { bmc_of(dev) };
+        let (id, guid) = match bmc.identity() {
+            Ok(Identity::Known(id, guid)) => (id, guid),
+            Err(e) => return e.to_errno() as isize,
+            Ok(Identity::Moved) => {
+                // The old device: restart on its next interface, or remove it if none is left.
+                let Some(gone) = take_if_empty(&mut BMCS.lock(), bmc) else {
+                    continue;
+                };
+                // SAFETY: `dev` and `attr` are this read's device and file. Breaking the
+                // protection lets the device go while this read runs; `gone` is its last
+                // reference, and neither `bmc` nor `dev` is used after the drop.
+                let kn = unsafe {
+                    bindings::sysfs_break_active_protection(&raw mut (*dev).kobj, attr.cast())
+                };
+                drop(gone);
+                if !kn.is_null() {
+                    // SAFETY: `kn` came from the break just above.
+                    unsafe { bindings::sysfs_unbreak_active_protection(kn) };
+                }
+                return ENOENT.to_errno() as isize;
             }
-            attr.write(w, &id, guid.as_ref()).map_err(fmt_err)
-        })
+        };
+        // SAFETY: `buf` is the `show` page (caller).
+        return unsafe {
+            show_into(buf, |w| {
+                if attr_kind == BmcAttr::Guid && guid.is_none() {
+                    return Err(ENOENT);
+                }
+                attr_kind.write(w, &id, guid.as_ref()).map_err(fmt_err)
+            })
+        };
     }
 }
 
@@ -288,16 +416,15 @@ pub(crate) unsafe extern "C" fn ripmi_bmc_visible(
     BmcAttr::from_index(idx).is_some_and(|a| a.visible(&s.id, s.guid.as_ref()))
 }
 
-/// One interface's place on a BMC device, with its two links; left on drop.
+/// One interface's place on a BMC device, with its two links; left on drop. The device it is
+/// on may change (a new identity moves it), so it is looked up in the list each time.
 pub(crate) struct BmcLink {
-    bmc: Arc<Bmc>,
     si_dev: ARef<Device>,
 }
 
 impl BmcLink {
-    /// Puts the interface `iface` of `si_dev`, number `num`, on the BMC device for `id`/`guid`:
-    /// one with the same GUID (or, without a GUID, the same product and device ID), else a new
-    /// `ipmi_bmc.N` with the lowest free N. Links `<si_dev>/bmc` and `ipmi_bmc.N/ipmi<num>`.
+    /// Puts the interface `iface` of `si_dev`, number `num`, on the BMC device for `id`/`guid`
+    /// (see [`attach`]).
     pub(crate) fn register(
         si_dev: &Device,
         iface: Arc<Interface>,
@@ -305,84 +432,32 @@ impl BmcLink {
         id: DeviceId,
         guid: Option<Guid>,
     ) -> Result<Self> {
-        let mut bmcs = BMCS.lock();
-        let bmc = match bmcs.iter().find(|b| b.matches(&id, guid.as_ref())) {
-            Some(b) => b.clone(),
-            None => {
-                let n = (0u32..)
-                    .find(|n| !bmcs.iter().any(|b| b.num == *n))
-                    .ok_or(ENOSPC)?;
-                let b = Bmc::new(n, id, guid)?;
-                bmcs.push(b.clone(), GFP_KERNEL)?;
-                dev_info!(
-                    si_dev,
-                    "Found new BMC (man_id: 0x{:06x}, prod_id: 0x{:04x}, dev_id: 0x{:02x})\n",
-                    id.manufacturer_id,
-                    id.product_id,
-                    id.device_id
-                );
-                b
-            }
-        };
-        let link = CString::try_from_fmt(fmt!("ipmi{num}"))?;
-        // SAFETY: Both devices are live; the names are C strings valid for the call.
-        kernel::error::to_result(unsafe {
-            bindings::sysfs_create_link(
-                &raw mut (*raw(si_dev)).kobj,
-                &raw mut (*bmc.dev()).kobj,
-                c"bmc".as_char_ptr(),
-            )
-        })?;
-        // SAFETY: As above.
-        let r = kernel::error::to_result(unsafe {
-            bindings::sysfs_create_link(
-                &raw mut (*bmc.dev()).kobj,
-                &raw mut (*raw(si_dev)).kobj,
-                link.as_char_ptr(),
-            )
-        });
-        let member = Member {
+        let m = Member {
             iface,
             si_dev: si_dev.into(),
-            link,
+            link: CString::try_from_fmt(fmt!("ipmi{num}"))?,
         };
-        let this = BmcLink {
-            bmc: bmc.clone(),
+        attach(&mut BMCS.lock(), m, id, guid)?;
+        Ok(BmcLink {
             si_dev: si_dev.into(),
-        };
-        if let Err(e) = r {
-            drop(bmcs);
-            drop(this);
-            return Err(e);
-        }
-        bmc.state.lock().members.push(member, GFP_KERNEL)?;
-        Ok(this)
+        })
     }
 }
 
 impl Drop for BmcLink {
     fn drop(&mut self) {
-        let mut bmcs = BMCS.lock();
-        let si = raw(&self.si_dev);
-        let last = {
-            let mut s = self.bmc.state.lock();
-            if let Some(i) = s.members.iter().position(|m| raw(&m.si_dev) == si) {
-                if let Ok(m) = s.members.remove(i) {
-                    // SAFETY: The BMC device is registered; the link was made by `register`.
-                    unsafe {
-                        bindings::sysfs_remove_link(
-                            &raw mut (*self.bmc.dev()).kobj,
-                            m.link.as_char_ptr(),
-                        )
-                    };
-                }
-            }
-            s.members.is_empty()
+        let gone = {
+            let mut bmcs = BMCS.lock();
+            let Some(bmc) = bmcs
+                .iter()
+                .find(|b| b.take_member(&self.si_dev).is_some())
+                .cloned()
+            else {
+                return;
+            };
+            take_if_empty(&mut bmcs, &bmc)
         };
-        // SAFETY: The SI device is live (we hold a reference); removing a missing link is a no-op.
-        unsafe { bindings::sysfs_remove_link(&raw mut (*si).kobj, c"bmc".as_char_ptr()) };
-        if last {
-            bmcs.retain(|b| !Arc::ptr_eq(b, &self.bmc));
-        }
+        // Unregistered here, with no lock held.
+        drop(gone);
     }
 }

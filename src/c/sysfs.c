@@ -11,7 +11,8 @@
 #include <linux/sysfs.h>
 
 /* Rust (src/bmc.rs, src/sysfs.rs). */
-ssize_t ripmi_bmc_show(struct device *dev, unsigned int idx, char *buf);
+ssize_t ripmi_bmc_show(struct device *dev, unsigned int idx, const struct attribute *attr,
+		       char *buf);
 bool ripmi_bmc_visible(struct device *dev, unsigned int idx);
 ssize_t ripmi_si_show(struct device *dev, unsigned int idx, char *buf);
 
@@ -87,7 +88,7 @@ struct device *ripmi_class_device_create(struct device *parent, struct device *m
 static ssize_t name##_show(struct device *dev, struct device_attribute *attr,	\
 			   char *buf)						\
 {										\
-	return ripmi_bmc_show(dev, idx, buf);					\
+	return ripmi_bmc_show(dev, idx, &attr->attr, buf);			\
 }										\
 static DEVICE_ATTR_RO(name)
 

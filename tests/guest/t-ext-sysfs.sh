@@ -25,7 +25,12 @@ layout() {
 	for c in /sys/class/ipmi/*; do
 		[ -e "$c" ] || { echo "no /sys/class/ipmi entries"; continue; }
 		si=$(readlink -f "$c/device")
-		echo "class ${c##*/} dev=$(cat "$c/dev" 2>&1) device=${si##*/}"
+		# The numbers differ (C has its own major, ripmi's node is a misc device): `dev` must
+		# name the node /dev/ipmiN.
+		dev=$(cat "$c/dev" 2>&1)
+		node=$(stat -c '%t %T' "/dev/${c##*/}" 2>/dev/null | { read -r ma mi && echo "$((0x$ma)):$((0x$mi))"; })
+		[ "$dev" = "$node" ] && dev="matches /dev/${c##*/}" || dev="$dev, /dev/${c##*/} is '$node'"
+		echo "class ${c##*/} dev $dev device=${si##*/}"
 		echo "class ${c##*/} files: $(ls "$c" | tr '\n' ' ')"
 		b=$(readlink -f "$si/bmc")
 		echo "si ${si##*/} bmc=${b##*/}"
