@@ -292,7 +292,12 @@ fn take_if_empty(bmcs: &mut KVec<Arc<Bmc>>, bmc: &Bmc) -> Option<Arc<Bmc>> {
         return None;
     }
     let i = bmcs.iter().position(|b| core::ptr::eq(&**b, bmc))?;
-    bmcs.remove(i).ok()
+    let gone = bmcs.remove(i).ok();
+    if bmcs.is_empty() {
+        // Free the buffer: the list is a static, never dropped, and the module may go next.
+        *bmcs = KVec::new();
+    }
+    gone
 }
 
 /// Removes `bmc` from `bmcs`, and so unregisters it, if no interface is on it.
