@@ -20,6 +20,7 @@ use kernel::{
     types::Opaque,
 };
 
+use crate::bmc::BmcDriver;
 use crate::device::{KcsConfig, KcsDevice};
 use crate::handler::Phase;
 use crate::pm::{self, DPM_FLAG_NO_DIRECT_COMPLETE, DPM_FLAG_SMART_PREPARE};
@@ -106,6 +107,8 @@ pub(crate) struct Driver {
     params: Params,
     /// The `ipmi` class; unregistered after the driver (and so every class device) is gone.
     _class: IpmiClass,
+    /// The driver BMC devices are bound to; unregistered after every BMC device is gone.
+    _bmc_driver: BmcDriver,
 }
 
 // SAFETY: The driver structure is only used by the driver core, which is thread-safe.
@@ -134,6 +137,7 @@ impl Driver {
                 params,
                 manual,
                 _class: IpmiClass::register(),
+                _bmc_driver: BmcDriver::register(),
                 // SAFETY: `slot` is valid for writes; every pointer stored is static.
                 drv <- Opaque::try_ffi_init(move |slot: *mut bindings::platform_driver| unsafe {
                     slot.write(pin_init::zeroed());

@@ -21,7 +21,9 @@ int ripmi_class_register(void);
 void ripmi_class_unregister(void);
 struct device *ripmi_class_device_create(struct device *parent, struct device *misc,
 					 unsigned int num);
-struct platform_device *ripmi_bmc_register(int id, void *bmc);
+int ripmi_bmc_driver_register(void);
+void ripmi_bmc_driver_unregister(void);
+struct platform_device *ripmi_bmc_register(int id, void *bmc, bool bind);
 extern const struct attribute_group *ripmi_si_groups[];
 
 /*
@@ -132,8 +134,26 @@ static const struct device_type ripmi_bmc_type = {
 	.groups = ripmi_bmc_groups,
 };
 
-/* Registers ipmi_bmc.<id>, whose drvdata is `bmc` (the Rust BMC). */
-struct platform_device *ripmi_bmc_register(int id, void *bmc)
+/* The driver BMC devices are bound to, as C's ipmidriver: no callbacks, only the name. */
+static struct platform_driver ripmi_bmc_driver = {
+	.driver = {
+		.name = "ipmi",
+		.bus = &platform_bus_type,
+	},
+};
+
+int ripmi_bmc_driver_register(void)
+{
+	return platform_driver_register(&ripmi_bmc_driver);
+}
+
+void ripmi_bmc_driver_unregister(void)
+{
+	platform_driver_unregister(&ripmi_bmc_driver);
+}
+
+/* Registers ipmi_bmc.<id>, whose drvdata is `bmc` (the Rust BMC); bound to "ipmi" if `bind`. */
+struct platform_device *ripmi_bmc_register(int id, void *bmc, bool bind)
 {
 	struct platform_device *pdev = platform_device_alloc("ipmi_bmc", id);
 	int rv;
@@ -141,6 +161,8 @@ struct platform_device *ripmi_bmc_register(int id, void *bmc)
 	if (!pdev)
 		return ERR_PTR(-ENOMEM);
 	pdev->dev.type = &ripmi_bmc_type;
+	if (bind)
+		pdev->dev.driver = &ripmi_bmc_driver.driver;
 	platform_set_drvdata(pdev, bmc);
 	rv = platform_device_add(pdev);
 	if (rv) {

@@ -38,7 +38,7 @@ summary() {
 		[ -e "$b" ] || continue
 		n=0
 		for l in "$b"/ipmi*; do [ -L "$l" ] && n=$((n + 1)); done
-		echo "bmc device_id=$(cat $b/device_id) product_id=$(cat $b/product_id) guid=$(cat $b/guid 2>&1) fw=$(cat $b/firmware_revision) links=$n"
+		echo "bmc device_id=$(cat $b/device_id) product_id=$(cat $b/product_id) guid=$(cat $b/guid 2>/dev/null || echo none) fw=$(cat $b/firmware_revision) links=$n"
 	done | sort
 }
 

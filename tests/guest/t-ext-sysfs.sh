@@ -44,6 +44,8 @@ layout() {
 			[ -e "$b/$f" ] && echo "bmc ${b##*/} $f=$(cat "$b/$f" 2>&1)" ||
 				echo "bmc ${b##*/} $f absent"
 		done
+		echo "bmc ${b##*/} files: $(ls "$b" | tr '\n' ' ')"
+		echo "bmc ${b##*/} driver: $(basename "$(readlink -f "$b/driver")")"
 		for l in "$b"/ipmi*; do
 			[ -L "$l" ] && echo "bmc ${b##*/} link ${l##*/} -> $(basename "$(readlink -f "$l")")"
 		done
