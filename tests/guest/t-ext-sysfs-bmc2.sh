@@ -3,7 +3,7 @@
 # ripmi is given the PCI KCS with ports=, polled). On the C stack and on ripmi: one
 # /sys/class/ipmi/ipmiN per interface whose `dev` names /dev/ipmiN, a `bmc` link on each SI
 # device, and BMC devices shared as C shares them (same GUID, or same product and device ID
-# without a GUID). The SI devices differ by name (C binds the PCI device, ripmi its ports=
+# without a GUID), in two rounds (below). The SI devices differ by name (C binds the PCI device, ripmi its ports=
 # platform device), so the comparison is of the structure and the BMC files, not of paths.
 # Runs only in a --bmc2 boot (run-guest-tests skips *-bmc2 otherwise).
 T=ext-sysfs-bmc2
@@ -42,9 +42,16 @@ summary() {
 	done | sort
 }
 
-for s in c ripmi; do
+# Round "same": both BMCs report device ID 0x20 and product 0; only the simulator has a GUID,
+# so C puts both interfaces on one BMC device (matched by product and device ID). Round "dev21":
+# the simulator says 0x21, and each interface gets a BMC device of its own.
+orig_id=$(bmcsim-ctl set | sed -n 's/^device_id=//p')
+for r in same dev21; do
+[ $r = dev21 ] && bmcsim-ctl set device_id 21 >/dev/null
+for st in c ripmi; do
+	s=$st.$r
 	use-stack none
-	if [ $s = c ]; then
+	if [ $st = c ]; then
 		insmod /lib/modules/c-ipmi/ipmi_msghandler.ko && insmod /lib/modules/c-ipmi/ipmi_devintf.ko &&
 			insmod /lib/modules/c-ipmi/ipmi_si.ko
 	else
@@ -55,17 +62,27 @@ for s in c ripmi; do
 	sleep 1
 	summary >$out/summary.$s 2>&1
 done
+done
+use-stack none
+bmcsim-ctl set device_id "$orig_id" >/dev/null
 use-stack ripmi >/dev/null 2>&1
 
-for s in c ripmi; do echo "# $T $s: $(flat $out/summary.$s)"; done
-n=$(grep -c '^class ipmi[0-9]* dev matches, bmc link ok$' $out/summary.ripmi)
-[ "$n" = 2 ] && pass two-class-devices || fail two-class-devices "$(flat $out/summary.ripmi)"
-links=$(sed -n 's/^bmc .* links=//p' $out/summary.ripmi | awk '{ s += $1 } END { print s + 0 }')
-[ "$links" = 2 ] && pass bmc-links || fail bmc-links "$links link(s): $(flat $out/summary.ripmi)"
-if [ "$(grep -c '^class ' $out/summary.c)" != 2 ]; then
-	fail c-reference "C did not bind both: $(flat $out/summary.c)"
-elif cmp -s $out/summary.c $out/summary.ripmi; then
-	pass same-as-c
-else
-	fail same-as-c "C: $(flat $out/summary.c) ripmi: $(flat $out/summary.ripmi)"
-fi
+for r in same dev21; do
+	for st in c ripmi; do echo "# $T $st $r: $(flat $out/summary.$st.$r)"; done
+	n=$(grep -c '^class ipmi[0-9]* dev matches, bmc link ok$' $out/summary.ripmi.$r)
+	[ "$n" = 2 ] && pass $r/two-class-devices || fail $r/two-class-devices "$(flat $out/summary.ripmi.$r)"
+	links=$(sed -n 's/^bmc .* links=//p' $out/summary.ripmi.$r | awk '{ s += $1 } END { print s + 0 }')
+	[ "$links" = 2 ] && pass $r/bmc-links || fail $r/bmc-links "$links link(s): $(flat $out/summary.ripmi.$r)"
+	if [ "$(grep -c '^class ' $out/summary.c.$r)" != 2 ]; then
+		fail $r/c-reference "C did not bind both: $(flat $out/summary.c.$r)"
+	elif cmp -s $out/summary.c.$r $out/summary.ripmi.$r; then
+		pass $r/same-as-c
+	else
+		fail $r/same-as-c "C: $(flat $out/summary.c.$r) ripmi: $(flat $out/summary.ripmi.$r)"
+	fi
+done
+# Absolute: one shared BMC device, then two.
+[ "$(grep -c '^bmc ' $out/summary.ripmi.same)" = 1 ] && pass ripmi-shared-bmc ||
+	fail ripmi-shared-bmc "$(flat $out/summary.ripmi.same)"
+[ "$(grep -c '^bmc ' $out/summary.ripmi.dev21)" = 2 ] && pass ripmi-two-bmcs ||
+	fail ripmi-two-bmcs "$(flat $out/summary.ripmi.dev21)"
