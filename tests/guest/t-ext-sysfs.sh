@@ -2,8 +2,9 @@
 # sysfs of the C stack and of ripmi in one boot (scripts/vm --bmc extern): /sys/class/ipmi, the
 # BMC device ipmi_bmc.N with its files and links, and the SI device's files must read the same on
 # both. Then the simulator's device ID and GUID change: after the 10 s expiry a read of a BMC file
-# fetches them again, and both stacks must show the same new values and BMC device. The
-# simulator's settings are restored at the end (later tests in the boot rely on them).
+# fetches them again, and both stacks must show the same new values and BMC device. Last, in
+# maintenance mode, such a read fails with EBUSY on both. The simulator's settings are restored
+# (later tests in the boot rely on them).
 T=ext-sysfs
 pass() { echo "RIPMI-RESULT pass $T/$1"; }
 fail() { echo "RIPMI-RESULT fail $T/$1: $2"; }
@@ -66,6 +67,17 @@ for s in c ripmi; do
 	layout >$out/changed.$s 2>&1
 	dmesg | grep -aiE 'bmc|ipmi' | tail -n 8 >$out/dmesg.$s
 	bmcsim-ctl set device_id "$orig_id" >/dev/null && bmcsim-ctl set guid "$orig_guid" >/dev/null
+	# A firmware command (netfn 08) puts the interface in maintenance mode (firmware, 30 s):
+	# a read that would fetch the expired identity then fails with EBUSY.
+	ext-send 08 01 5000 >/dev/null 2>&1
+	si=$(readlink -f /sys/class/ipmi/ipmi0/device)
+	{
+		echo "maintenance state $(cut -d' ' -f1 "$si/maintenance_mode")"
+		sleep 11
+		for b in /sys/bus/platform/devices/ipmi_bmc.*; do
+			v=$(cat "$b/device_id" 2>&1) || echo "read failed: ${v##*: }"
+		done
+	} >$out/maint.$s 2>&1
 done
 use-stack ripmi >/dev/null 2>&1
 
@@ -73,6 +85,7 @@ for s in c ripmi; do
 	echo "# $T $s: $(flat $out/layout.$s)"
 	echo "# $T $s changed: $(flat $out/changed.$s)"
 	echo "# $T $s dmesg: $(flat $out/dmesg.$s)"
+	echo "# $T $s maintenance: $(flat $out/maint.$s)"
 done
 # Each aspect on its own, so one difference does not hide the others.
 cmp_part() { # NAME PATTERN FILE
@@ -91,6 +104,9 @@ cmp_part bmc-link '^si .* bmc=' layout
 cmp_part bmc-files '^bmc |^no ipmi_bmc' layout
 cmp_part si-files '^si .*=' layout
 cmp_part refreshed-bmc '^bmc |^si .* bmc=' changed
+cmp_part maintenance-ebusy '' maint
+grep -q 'read failed: Device or resource busy' $out/maint.ripmi && pass ripmi-ebusy ||
+	fail ripmi-ebusy "$(flat $out/maint.ripmi)"
 # Absolute checks on ripmi, so a C difference cannot make both wrong the same way.
 grep -q '^bmc ipmi_bmc\.[0-9]* device_id=33$' $out/changed.ripmi && pass ripmi-new-device-id ||
 	fail ripmi-new-device-id "$(flat $out/changed.ripmi)"
