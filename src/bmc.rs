@@ -9,7 +9,7 @@
 //! [`ipmi_msghandler.c`](srctree/drivers/char/ipmi/ipmi_msghandler.c). The attribute table is in
 //! `src/c/sysfs.c`; `Documentation/sysfs.rst` lists the files.
 
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 use kernel::{
     bindings,
@@ -26,49 +26,14 @@ use crate::bmc_id::{parse_guid, BmcAttr, DeviceId, Guid, IdChange};
 use crate::defs::{IPMI_GET_DEVICE_GUID_CMD, IPMI_GET_DEVICE_ID_CMD, IPMI_NETFN_APP_REQUEST};
 use crate::handler::{KcsInterface as Interface, Request};
 use crate::pm::raw;
-use crate::sysfs::{fmt_err, show_into};
+use crate::sysfs::{bmc_driver_registered, fmt_err, show_into};
 
 extern "C" {
-    fn ripmi_bmc_driver_register() -> kernel::ffi::c_int;
-    fn ripmi_bmc_driver_unregister();
     fn ripmi_bmc_register(
         id: kernel::ffi::c_int,
         bmc: *mut kernel::ffi::c_void,
         bind: bool,
     ) -> *mut kernel::ffi::c_void;
-}
-
-/// Whether the platform driver "ipmi" that BMC devices are bound to is registered (not when
-/// `ipmi_msghandler` holds the name).
-static BMC_DRIVER: AtomicBool = AtomicBool::new(false);
-
-/// The platform driver "ipmi", with no callbacks: BMC devices are bound to it when they are
-/// made, as C binds them to its `ipmidriver` (their `driver` link). Unregistered on drop.
-pub(crate) struct BmcDriver(());
-
-impl BmcDriver {
-    /// Registers the driver; if the name is taken, BMC devices go without a driver.
-    pub(crate) fn register() -> Self {
-        // SAFETY: Called once per module load; unregistered in `drop`.
-        match unsafe { ripmi_bmc_driver_register() } {
-            0 => BMC_DRIVER.store(true, Ordering::Release),
-            e => pr_warn!(
-                "platform driver \"ipmi\" not registered ({}: ipmi_msghandler loaded?): ipmi_bmc.N devices have no driver link\n",
-                e
-            ),
-        }
-        BmcDriver(())
-    }
-}
-
-impl Drop for BmcDriver {
-    fn drop(&mut self) {
-        if BMC_DRIVER.swap(false, Ordering::AcqRel) {
-            // SAFETY: Registered in `register`; every BMC device is gone (the devices go with
-            // the interfaces, which are unbound before this value is dropped).
-            unsafe { ripmi_bmc_driver_unregister() };
-        }
-    }
 }
 
 /// How long a fetched Device ID and GUID are used before a file read fetches them again (C
@@ -130,11 +95,6 @@ pub(crate) struct Bmc {
     state: Mutex<BmcState>,
 }
 
-// SAFETY: `pdev` is only unregistered, once, in drop; everything else is behind the mutex.
-unsafe impl Send for Bmc {}
-// SAFETY: As above.
-unsafe impl Sync for Bmc {}
-
 #[pinned_drop]
 impl PinnedDrop for Bmc {
     fn drop(self: Pin<&mut Self>) {
@@ -174,10 +134,8 @@ impl Bmc {
         )?;
         let this = core::ptr::from_ref::<Bmc>(&bmc).cast_mut();
         // SAFETY: `this` stays valid until the device is unregistered, in drop.
-        let pdev = unsafe {
-            ripmi_bmc_register(num as i32, this.cast(), BMC_DRIVER.load(Ordering::Acquire))
-        }
-        .cast::<bindings::platform_device>();
+        let pdev = unsafe { ripmi_bmc_register(num as i32, this.cast(), bmc_driver_registered()) }
+            .cast::<bindings::platform_device>();
         // INVARIANT: registered just now, with `this` as drvdata.
         bmc.pdev
             .store(kernel::error::from_err_ptr(pdev)?, Ordering::Release);

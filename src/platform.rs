@@ -20,11 +20,10 @@ use kernel::{
     types::Opaque,
 };
 
-use crate::bmc::BmcDriver;
 use crate::device::{KcsConfig, KcsDevice};
 use crate::handler::Phase;
 use crate::pm::{self, DPM_FLAG_NO_DIRECT_COMPLETE, DPM_FLAG_SMART_PREPARE};
-use crate::sysfs::{show_into, IpmiClass};
+use crate::sysfs::{show_into, SysfsNames};
 
 extern "C" {
     /// The SI device's attribute groups (`src/c/sysfs.c`), null-terminated.
@@ -105,10 +104,9 @@ pub(crate) struct Driver {
     manual: Option<ManualDevice>,
     /// What probe needs of the module parameters.
     params: Params,
-    /// The `ipmi` class; unregistered after the driver (and so every class device) is gone.
-    _class: IpmiClass,
-    /// The driver BMC devices are bound to; unregistered after every BMC device is gone.
-    _bmc_driver: BmcDriver,
+    /// The class `ipmi` and the BMC devices' driver; unregistered after the driver (and so
+    /// every class and BMC device) is gone.
+    _sysfs: SysfsNames,
 }
 
 // SAFETY: The driver structure is only used by the driver core, which is thread-safe.
@@ -136,8 +134,7 @@ impl Driver {
                 // Before `drv`: probe reads them, and may run as soon as `drv` is registered.
                 params,
                 manual,
-                _class: IpmiClass::register(),
-                _bmc_driver: BmcDriver::register(),
+                _sysfs: SysfsNames::register(),
                 // SAFETY: `slot` is valid for writes; every pointer stored is static.
                 drv <- Opaque::try_ffi_init(move |slot: *mut bindings::platform_driver| unsafe {
                     slot.write(pin_init::zeroed());

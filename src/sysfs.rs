@@ -15,6 +15,8 @@ use crate::pm::raw;
 extern "C" {
     fn ripmi_class_register() -> kernel::ffi::c_int;
     fn ripmi_class_unregister();
+    fn ripmi_bmc_driver_register() -> kernel::ffi::c_int;
+    fn ripmi_bmc_driver_unregister();
     // `struct device` pointers as `void *`: bindgen's `struct device` is not FFI-safe for rustc.
     fn ripmi_class_device_create(
         parent: *mut c_void,
@@ -25,32 +27,53 @@ extern "C" {
 
 /// Whether ripmi's class `ipmi` is registered (not when `ipmi_devintf` holds the name).
 static CLASS_REGISTERED: AtomicBool = AtomicBool::new(false);
+/// Whether ripmi's platform driver `ipmi`, which BMC devices are bound to, is registered (not
+/// when `ipmi_msghandler` holds the name).
+static BMC_DRIVER_REGISTERED: AtomicBool = AtomicBool::new(false);
 
-/// The `ipmi` class, registered while the driver is; unregistered on drop.
-pub(crate) struct IpmiClass(());
+/// Whether BMC devices are to be bound to the platform driver `ipmi` (their `driver` link).
+pub(crate) fn bmc_driver_registered() -> bool {
+    BMC_DRIVER_REGISTERED.load(Ordering::Acquire)
+}
 
-impl IpmiClass {
-    /// Registers the class. If it cannot be had (`ipmi_devintf` is loaded and owns the name),
-    /// says so once and goes on without class devices: `/dev/ipmiN` works all the same.
+/// The names ripmi takes in sysfs as the C stack does: the class `ipmi` (`ipmi_devintf`) and
+/// the platform driver `ipmi` without callbacks that BMC devices are bound to
+/// (`ipmi_msghandler`'s `ipmidriver`). Registered with the driver; unregistered on drop.
+pub(crate) struct SysfsNames(());
+
+impl SysfsNames {
+    /// Registers both. A name the C stack holds already is left to it, with one log line: the
+    /// interfaces then have no `/sys/class/ipmi/ipmiN`, or their BMC device no `driver` link;
+    /// everything else works.
     pub(crate) fn register() -> Self {
-        // SAFETY: Called once per driver registration; the class is unregistered in `drop`.
-        match unsafe { ripmi_class_register() } {
-            0 => CLASS_REGISTERED.store(true, Ordering::Release),
-            e => pr_warn!(
-                "class \"ipmi\" not registered ({}: ipmi_devintf loaded?): no /sys/class/ipmi/ipmiN for ripmi's interfaces\n",
-                Error::from_errno(e).to_errno()
-            ),
+        // SAFETY: Called once per driver registration; undone in `drop`.
+        let class = unsafe { ripmi_class_register() };
+        // SAFETY: As above.
+        let driver = unsafe { ripmi_bmc_driver_register() };
+        CLASS_REGISTERED.store(class == 0, Ordering::Release);
+        BMC_DRIVER_REGISTERED.store(driver == 0, Ordering::Release);
+        if class != 0 || driver != 0 {
+            pr_warn!(
+                "C IPMI stack loaded? class \"ipmi\": {}, platform driver \"ipmi\": {}; going on without /sys/class/ipmi/ipmiN and/or the ipmi_bmc.N driver link\n",
+                class,
+                driver
+            );
         }
-        IpmiClass(())
+        SysfsNames(())
     }
 }
 
-impl Drop for IpmiClass {
+impl Drop for SysfsNames {
     fn drop(&mut self) {
+        // Every class device and BMC device is gone: the driver, which owns them, is
+        // unregistered before this value is dropped.
         if CLASS_REGISTERED.swap(false, Ordering::AcqRel) {
-            // SAFETY: Registered in `register`; every class device is gone (the driver, which
-            // owns them, is unregistered before this value is dropped).
+            // SAFETY: Registered in `register`.
             unsafe { ripmi_class_unregister() };
+        }
+        if BMC_DRIVER_REGISTERED.swap(false, Ordering::AcqRel) {
+            // SAFETY: Registered in `register`.
+            unsafe { ripmi_bmc_driver_unregister() };
         }
     }
 }

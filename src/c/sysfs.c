@@ -142,8 +142,11 @@ static struct platform_driver ripmi_bmc_driver = {
 	},
 };
 
+/* -EBUSY, without trying, when a driver "ipmi" exists (ipmi_msghandler loaded). */
 int ripmi_bmc_driver_register(void)
 {
+	if (driver_find("ipmi", &platform_bus_type))
+		return -EBUSY;
 	return platform_driver_register(&ripmi_bmc_driver);
 }
 
