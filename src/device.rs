@@ -111,7 +111,8 @@ pub(crate) struct KcsConfig {
 
 /// A bound BMC.
 ///
-/// The fields are torn down in [`Drop`] in this order: the device node (no new opens), the
+/// The fields are torn down in [`Drop`] in this order: the BMC device's links (and the device,
+/// if no other interface is on it), the class device, the device node (no new opens), the
 /// handler's I/O (`shutdown`), the IRQ, and last the I/O region.
 pub(crate) struct KcsDevice {
     /// `ipmi_bmc.N` (shared with other interfaces on the same BMC) and the links to it.
