@@ -20,6 +20,8 @@ pub(crate) const IPMI_NETFN_FIRMWARE_REQUEST: u8 = 0x08;
 
 /// `IPMI_GET_DEVICE_ID_CMD`.
 pub(crate) const IPMI_GET_DEVICE_ID_CMD: u8 = 0x01;
+/// `IPMI_GET_DEVICE_GUID_CMD`.
+pub(crate) const IPMI_GET_DEVICE_GUID_CMD: u8 = 0x08;
 /// `IPMI_COLD_RESET_CMD`.
 pub(crate) const IPMI_COLD_RESET_CMD: u8 = 0x02;
 /// `IPMI_WARM_RESET_CMD`.

@@ -7,6 +7,7 @@
 //! [`ipmi_si_intf.c`](srctree/drivers/char/ipmi/ipmi_si_intf.c), `try_get_dev_id()`, and the
 //! interface registration of `ipmi_register_smi()`.
 
+use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use kernel::{
@@ -19,12 +20,17 @@ use kernel::{
     time::{delay::fsleep, Delta, Instant, Monotonic},
 };
 
-use crate::defs::{netfn_lun, Cc, IPMI_GET_DEVICE_ID_CMD, IPMI_NETFN_APP_REQUEST};
+use crate::bmc::BmcLink;
+use crate::bmc_id::{parse_guid, BufWriter, DeviceId, Guid};
+use crate::defs::{
+    netfn_lun, IPMI_GET_DEVICE_GUID_CMD, IPMI_GET_DEVICE_ID_CMD, IPMI_NETFN_APP_REQUEST,
+};
 use crate::devintf::MiscDev;
 use crate::handler::{KcsInterface as Interface, KernelClock, ModuleParams, Phase};
 use crate::kcs::io::{IoRegion, IrqRegistration, PortIo, SharedRegion};
 use crate::pm::{self, PmDevice, DPM_FLAG_NO_DIRECT_COMPLETE, DPM_FLAG_SMART_PREPARE};
 use crate::si::{Next, Si, SiOutput};
+use crate::sysfs::{fmt_err, ClassDevice};
 
 /// How long probe waits for the BMC to answer Get Device ID, and for the channel scan.
 const PROBE_TIMEOUT_MS: i64 = 5000;
@@ -34,10 +40,18 @@ const CHANNEL_SCAN_POLL_MS: i64 = 2;
 const DEVICE_ID_POLL_MS: i64 = 1;
 /// The pause between two Get Device ID attempts, in ms.
 const DEVICE_ID_RETRY_MS: i64 = 100;
+/// The BMC's slave address the `params` file shows (C's default when no firmware table gives
+/// one).
+const SI_SLAVE_ADDR: u8 = 0x20;
 /// Get Device ID attempts at probe (C `GET_DEVICE_ID_MAX_RETRY`).
 const GET_DEVICE_ID_TRIES: u32 = 5;
 /// The Get Device ID request.
 const GET_DEVICE_ID: [u8; 2] = [netfn_lun(IPMI_NETFN_APP_REQUEST, 0), IPMI_GET_DEVICE_ID_CMD];
+/// The Get Device GUID request.
+const GET_DEVICE_GUID: [u8; 2] = [
+    netfn_lun(IPMI_NETFN_APP_REQUEST, 0),
+    IPMI_GET_DEVICE_GUID_CMD,
+];
 
 /// The `/dev/ipmiN` numbers in use, one bit each (at most 64 BMCs).
 static DEVNUMS: AtomicU64 = AtomicU64::new(0);
@@ -91,10 +105,17 @@ pub(crate) struct KcsConfig {
 
 /// A bound BMC.
 ///
-/// The fields are torn down in [`Drop`] in this order: the device node (no new opens), the
+/// The fields are torn down in [`Drop`] in this order: the BMC device's links (and the device,
+/// if no other interface is on it), the class device, the device node (no new opens), the
 /// handler's I/O (`shutdown`), the IRQ, and last the I/O region.
 pub(crate) struct KcsDevice {
+    /// `ipmi_bmc.N` (shared with other interfaces on the same BMC) and the links to it.
+    bmc: Option<BmcLink>,
+    /// `/sys/class/ipmi/ipmiN`; removed before `misc`, whose devt it reports.
+    class: Option<ClassDevice>,
     misc: Option<Pin<KBox<MiscDev>>>,
+    /// The I/O port, register spacing and IRQ in use (0: polled), for the `params` file.
+    placement: (u64, u32, u32),
     /// `stats` in the debugfs directory: the handler's counters.
     _stats: Option<Pin<KBox<File<Arc<Interface>>>>>,
     /// `channels` in the debugfs directory: per-channel incoming-command counters.
@@ -128,23 +149,31 @@ impl KcsDevice {
             dev_err!(dev, "no KCS interface answers at {:#x}\n", region.start());
             return Err(ENODEV);
         }
-        let Some(id) = get_device_id(&mut regs) else {
+        let Some(id) = si_command(
+            &mut regs,
+            &GET_DEVICE_ID,
+            GET_DEVICE_ID_TRIES,
+            DeviceId::parse,
+        ) else {
             dev_err!(dev, "the BMC did not answer Get Device ID\n");
             return Err(ENODEV);
         };
+        // Without a GUID (no answer, or an error), BMC devices are told apart by product and
+        // device ID, as in C.
+        let guid: Option<Guid> = si_command(&mut regs, &GET_DEVICE_GUID, 1, parse_guid);
         dev_info!(
             dev,
             "KCS BMC at {:#x}, irq {}: device id {:#x}, revision {}, firmware {}.{:02x}, IPMI {}.{}, manufacturer {:#08x}, product {:#06x}\n",
             region.start(),
             cfg.irq,
             id.device_id,
-            id.revision,
-            id.fw_major,
-            id.fw_minor,
+            id.device_revision & 0xf,
+            id.firmware_revision_1 & 0x7f,
+            id.firmware_revision_2,
             id.ipmi_version & 0xf,
             id.ipmi_version >> 4,
-            id.manufacturer,
-            id.product
+            id.manufacturer_id,
+            id.product_id
         );
 
         // With an IRQ: if the line cannot be had, run polled, as C does.
@@ -171,8 +200,16 @@ impl KcsDevice {
         };
         let devnum = DevNum::take(cfg.devnum)?;
         let dir_name = CString::try_from_fmt(fmt!("ripmi-ipmi{}", devnum.0))?;
+        let placement = (
+            u64::from(region.start()),
+            cfg.spacing,
+            if irq.is_some() { cfg.irq } else { 0 },
+        );
         let mut kdev = KcsDevice {
+            bmc: None,
+            class: None,
             misc: None,
+            placement,
             _stats: None,
             _channels: None,
             #[cfg(ripmi_test)]
@@ -261,7 +298,15 @@ impl KcsDevice {
                 "polled"
             }
         );
+        kdev.class = ClassDevice::create(dev, misc.device(), kdev._devnum.0)?;
         kdev.misc = Some(misc);
+        kdev.bmc = Some(BmcLink::register(
+            dev,
+            kdev.iface.clone(),
+            kdev._devnum.0,
+            id,
+            guid,
+        )?);
         kdev._pm = Some(KBox::pin_init(
             kdev.debugfs
                 .read_callback_file(c"pm", kdev.iface.clone(), &write_pm_file),
@@ -275,6 +320,8 @@ impl KcsDevice {
 
 impl Drop for KcsDevice {
     fn drop(&mut self) {
+        self.bmc.take();
+        self.class.take();
         self.misc.take();
         // Runtime PM is off already (`remove_trampoline`), the interface resumed.
         self.iface.pm_detach();
@@ -286,6 +333,32 @@ impl Drop for KcsDevice {
             "removed: sent {}, responses {}, timeouts {}, events {}, commands {} ({} unhandled), dropped {}\n",
             s.sent, s.responses, s.timeouts, s.events, s.commands, s.unhandled_commands, s.dropped
         );
+    }
+}
+
+/// The SI device's files, in the order of `ripmi_si_attrs[]` in `src/c/sysfs.c`.
+impl KcsDevice {
+    /// Writes file `idx`: the handler's `nr_users`, `nr_msgs`, `maintenance_mode`, then
+    /// ipmi_si's `type`, `interrupts_enabled` and `params`, in C's formats.
+    pub(crate) fn sysfs_show(&self, idx: u32, w: &mut BufWriter<'_>) -> Result {
+        let (users, msgs, maint, maint_ms) = self.iface.sysfs_counts();
+        let (port, spacing, irq) = self.placement;
+        match idx {
+            0 => writeln!(w, "{users}"),
+            1 => writeln!(w, "{msgs}"),
+            2 => writeln!(w, "{maint} {maint_ms}"),
+            3 => writeln!(w, "kcs"),
+            4 => writeln!(w, "{}", u8::from(self.irq.is_some())),
+            // "type,space,address,rsp=,rsi=,rsh=,irq=,ipmb=" (the hotmod syntax): one-byte
+            // registers, no shift, and the BMC at C's default slave address 0x20.
+            5 => writeln!(
+                w,
+                "kcs,i/o,{port:#x},rsp={spacing},rsi=1,rsh=0,irq={irq},ipmb={}",
+                SI_SLAVE_ADDR
+            ),
+            _ => return Err(EINVAL),
+        }
+        .map_err(fmt_err)
     }
 }
 
@@ -377,29 +450,24 @@ fn write_pm_file(iface: &Arc<Interface>, f: &mut core::fmt::Formatter<'_>) -> co
     )
 }
 
-/// The fields of a Get Device ID response that probe logs.
-struct DeviceId {
-    device_id: u8,
-    revision: u8,
-    fw_major: u8,
-    fw_minor: u8,
-    ipmi_version: u8,
-    manufacturer: u32,
-    product: u16,
-}
-
-/// Asks the BMC for its Device ID, polling the SI from process context (C `try_get_dev_id()`).
+/// Sends `req` to the BMC, polling the SI from process context, up to `tries` times until
+/// `parse` accepts the answer's data (completion code first) (C `try_get_dev_id()`).
 ///
 /// Each try starts from a fresh state machine, so an interface left hosed (or with a request
 /// still waiting) by a failed try does not stop the next one: the first step of a new try is
 /// the KCS error recovery that clears whatever the hardware was left in.
-fn get_device_id(regs: &mut PortIo) -> Option<DeviceId> {
-    for attempt in 0..GET_DEVICE_ID_TRIES {
+fn si_command<T>(
+    regs: &mut PortIo,
+    req: &[u8],
+    tries: u32,
+    parse: impl Fn(&[u8]) -> Option<T>,
+) -> Option<T> {
+    for attempt in 0..tries {
         if attempt > 0 {
             fsleep(Delta::from_millis(DEVICE_ID_RETRY_MS));
         }
         let mut si = Si::new(false);
-        let mut rsp = [0u8; 20];
+        let mut rsp = [0u8; 24];
         let mut rsp_len = 0;
         let mut sink = |out: SiOutput<'_>| {
             if let SiOutput::Response(r) = out {
@@ -408,7 +476,7 @@ fn get_device_id(regs: &mut PortIo) -> Option<DeviceId> {
                 rsp_len = n;
             }
         };
-        let Ok(mut next) = si.enqueue(regs, &GET_DEVICE_ID, &mut sink) else {
+        let Ok(mut next) = si.enqueue(regs, req, &mut sink) else {
             continue;
         };
         // Run the state machine with the time that really passed until the transaction ends
@@ -429,17 +497,11 @@ fn get_device_id(regs: &mut PortIo) -> Option<DeviceId> {
             Delta::from_millis(DEVICE_ID_POLL_MS),
             Delta::from_millis(PROBE_TIMEOUT_MS),
         );
-        // [netfn, cmd, cc, device id, revision, fw1, fw2, ipmi version, support, mfg(3), prod(2)]
-        if rsp_len >= 14 && Cc(rsp[2]) == Cc::OK {
-            return Some(DeviceId {
-                device_id: rsp[3],
-                revision: rsp[4] & 0xf,
-                fw_major: rsp[5] & 0x7f,
-                fw_minor: rsp[6],
-                ipmi_version: rsp[7],
-                manufacturer: u32::from_le_bytes([rsp[9], rsp[10], rsp[11], 0]),
-                product: u16::from_le_bytes([rsp[12], rsp[13]]),
-            });
+        // [netfn, cmd, cc, data...]
+        if rsp_len >= 3 && rsp[1] == req[1] {
+            if let Some(v) = parse(&rsp[2..rsp_len]) {
+                return Some(v);
+            }
         }
     }
     None

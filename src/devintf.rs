@@ -109,6 +109,12 @@ impl MiscDev {
     pub(crate) fn name(&self) -> &CStr {
         &self.name
     }
+
+    /// The misc device's `struct device` (its devt is the node's), valid while this value is.
+    pub(crate) fn device(&self) -> *mut bindings::device {
+        // SAFETY: `misc` is registered (type invariants), so `this_device` is set.
+        unsafe { (*self.misc.get()).this_device }
+    }
 }
 
 /// A null name, replaced by the real one before `misc_register`.

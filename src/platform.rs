@@ -25,6 +25,12 @@ use crate::device::{KcsConfig, KcsDevice};
 use crate::discovery;
 use crate::handler::Phase;
 use crate::pm::{self, DPM_FLAG_NO_DIRECT_COMPLETE, DPM_FLAG_SMART_PREPARE};
+use crate::sysfs::{show_into, SysfsNames};
+
+extern "C" {
+    /// The SI device's attribute groups (`src/c/sysfs.c`), null-terminated.
+    static ripmi_si_groups: [*const bindings::attribute_group; 2];
+}
 
 /// The module parameters that place and set up a BMC, read once, at load: they are read-only
 /// (mode 0444). Those that may change at run time are read where they are used (see
@@ -122,6 +128,9 @@ pub(crate) struct Driver {
     smbios: KVec<ManualDevice>,
     /// What probe needs of the module parameters.
     params: Params,
+    /// The class `ipmi` and the BMC devices' driver; unregistered after the driver (and so
+    /// every class and BMC device) is gone.
+    _sysfs: SysfsNames,
 }
 
 // SAFETY: The driver structure is only used by the driver core, which is thread-safe.
@@ -133,6 +142,8 @@ impl Driver {
     /// Registers the `ports=` device if the parameters name one, a device for each KCS that
     /// only SMBIOS describes, then the driver.
     pub(crate) fn register(module: &'static ThisModule, params: Params) -> Result<Pin<KBox<Self>>> {
+        // SAFETY: The driver is registered once per module load, before any probe.
+        unsafe { crate::bmc::init() };
         // The devices bind when the driver registers, as an ACPI device does.
         let manual = if params.ports != 0 {
             let at = ManualPorts {
@@ -174,6 +185,7 @@ impl Driver {
                 params,
                 manual,
                 smbios,
+                _sysfs: SysfsNames::register(),
                 // SAFETY: `slot` is valid for writes; every pointer stored is static.
                 drv <- Opaque::try_ffi_init(move |slot: *mut bindings::platform_driver| unsafe {
                     slot.write(pin_init::zeroed());
@@ -183,6 +195,8 @@ impl Driver {
                     (*slot).driver.acpi_match_table = ACPI_IDS.0.as_ptr();
                     (*slot).id_table = PLATFORM_IDS.0.as_ptr();
                     (*slot).driver.pm = &PM_OPS.0;
+                    // The SI device's files: added after probe, removed before remove.
+                    (*slot).driver.dev_groups = ripmi_si_groups.as_ptr();
                     kernel::error::to_result(bindings::__platform_driver_register(
                         slot,
                         module.as_ptr(),
@@ -482,6 +496,22 @@ unsafe extern "C" fn remove_trampoline(pdev: *mut bindings::platform_device) {
 unsafe fn bound<'a>(dev: *mut bindings::device) -> &'a KcsDevice {
     // SAFETY: See the function's safety section.
     unsafe { &*(*dev).driver_data.cast::<KcsDevice>() }
+}
+
+/// `show` of the SI device's files (`src/c/sysfs.c`): `idx` is the file's index.
+///
+/// # Safety
+///
+/// Called by a file of `ripmi_si_groups`, which exist only while `dev` is bound (the driver
+/// core adds them after probe and removes them before remove), with its page.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn ripmi_si_show(
+    dev: *mut bindings::device,
+    idx: kernel::ffi::c_uint,
+    buf: *mut kernel::ffi::c_char,
+) -> isize {
+    // SAFETY: `dev` is bound (caller); `buf` is the `show` page.
+    unsafe { show_into(buf, |w| bound(dev).sysfs_show(idx, w)) }
 }
 
 /// `->prepare`.

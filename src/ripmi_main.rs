@@ -38,6 +38,8 @@ mod addr;
 // The dispatch benchmark (debugfs `bench_dispatch`), in the test build only.
 #[cfg(ripmi_test)]
 mod bench;
+mod bmc;
+mod bmc_id;
 mod defs;
 mod device;
 mod devintf;
@@ -56,6 +58,7 @@ mod receivers;
 mod seq;
 mod si;
 mod smbios;
+mod sysfs;
 mod timer;
 mod uapi;
 mod user;

@@ -445,6 +445,12 @@ impl Maintenance {
         self.state == MaintenanceState::Firmware
     }
 
+    /// The state as C numbers it (0 off, 1 firmware, 2 reset) and the auto timeout in ms, as
+    /// the `maintenance_mode` file shows them.
+    pub(crate) fn sysfs(&self) -> (u32, i64) {
+        (self.state as u32, self.auto_timeout_ms)
+    }
+
     /// Whether any maintenance state is on: the timer must run and no events are requested.
     pub(crate) fn is_active(&self) -> bool {
         self.state != MaintenanceState::Off

@@ -180,6 +180,11 @@ impl User {
         Ok(())
     }
 
+    /// How many messages the user holds or has reserved (C `user->nr_msgs`).
+    pub(crate) fn nr_msgs(&self) -> usize {
+        self.inner.lock().nr_msgs
+    }
+
     /// Gives back a reservation that will not be delivered.
     pub(crate) fn unreserve_msg(&self) {
         let mut inner = self.inner.lock();

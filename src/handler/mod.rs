@@ -470,6 +470,39 @@ impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
         Ok(())
     }
 
+    /// Scans the channels again, as C does when the Device ID's other bytes change
+    /// (`__scan_channels(intf, id, true)`): until it ends, incoming commands are dropped. A scan
+    /// already running is left alone.
+    pub(crate) fn rescan_channels(&self) -> Result {
+        let mut guard = self.inner.lock();
+        let IfaceInner { si, h, regs } = &mut *guard;
+        if !h.channels_ready || h.shutting_down || h.stopping {
+            return Ok(());
+        }
+        h.queue(Outbound {
+            msg: channel_info_req(0)?,
+            kind: OutKind::ChannelInfo(0),
+        })?;
+        h.channels_ready = false;
+        self.after_event(si, h, regs, Next::Idle);
+        Ok(())
+    }
+
+    /// The handler's files on the SI device: users (`nr_users`), messages queued for them
+    /// (`nr_msgs`), and the maintenance state and auto timeout (`maintenance_mode`).
+    pub(crate) fn sysfs_counts(&self) -> (usize, usize, u32, i64) {
+        let guard = self.inner.lock();
+        let h = &guard.h;
+        let msgs = h.users.iter().map(|u| u.user.nr_msgs()).sum();
+        let (state, timeout) = h.maint.sysfs();
+        (h.users.len(), msgs, state, timeout)
+    }
+
+    /// The maintenance state (0 off, 1 firmware, 2 reset).
+    pub(crate) fn maintenance_state(&self) -> u32 {
+        self.inner.lock().h.maint.sysfs().0
+    }
+
     /// Whether the channel scan has finished.
     pub(crate) fn channels_ready(&self) -> bool {
         self.inner.lock().h.channels_ready

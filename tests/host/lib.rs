@@ -17,6 +17,8 @@ extern crate pinned_init as pin_init;
 
 #[path = "../../src/addr.rs"]
 pub mod addr;
+#[path = "../../src/bmc_id.rs"]
+pub mod bmc_id;
 #[path = "../../src/defs.rs"]
 pub mod defs;
 #[path = "../../src/error.rs"]
