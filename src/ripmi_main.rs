@@ -46,6 +46,8 @@ mod error;
 mod handler;
 mod kcs;
 mod message;
+mod panic;
+mod panic_msg;
 mod params;
 mod platform;
 mod pm;
@@ -87,6 +89,8 @@ fn load_params() -> platform::Params {
 /// The loaded module: owns the platform driver (and through it every bound BMC).
 struct Ripmi {
     _driver: Pin<KBox<platform::Driver>>,
+    /// Dropped after the driver, whose unbinds take the interfaces off the panic list.
+    _panic: panic::Notifier,
 }
 
 impl kernel::Module for Ripmi {
@@ -103,8 +107,10 @@ impl kernel::Module for Ripmi {
             params::ripmi_param_max_msgs_per_user(),
             params::ripmi_param_poll_max_busy_us(),
         );
+        let panic = panic::Notifier::register();
         Ok(Ripmi {
             _driver: platform::Driver::register(module, p)?,
+            _panic: panic,
         })
     }
 }

@@ -31,6 +31,10 @@ impl Clock for VirtClock {
     fn now_us(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
+
+    fn delay_us(&self, us: u32) {
+        self.0.fetch_add(us.into(), Ordering::Relaxed);
+    }
 }
 
 /// Module parameters a test sets, at any time, as a sysfs write would; C's defaults at first.
