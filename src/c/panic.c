@@ -7,7 +7,11 @@
 #include <linux/notifier.h>
 #include <linux/panic_notifier.h>
 
+/* Defined in Rust (src/panic.rs). */
 void ripmi_panic_event(const char *str);
+/* Called from Rust (src/panic.rs) at load and unload. */
+void ripmi_panic_register(void);
+void ripmi_panic_unregister(void);
 
 static int ripmi_panic_notify(struct notifier_block *nb, unsigned long event, void *ptr)
 {

@@ -111,6 +111,8 @@ pub(crate) trait Clock: Send + Sync + 'static {
     const ARMS_TIMERS: bool;
     /// Monotonic time in µs.
     fn now_us(&self) -> u64;
+    /// The panic path's busy wait between two looks at the interface, in µs.
+    const PANIC_POLL_US: u32;
     /// Busy-waits `us` µs without sleeping (the panic path's `udelay()`).
     fn delay_us(&self, us: u32);
 }
@@ -131,6 +133,8 @@ impl KernelClock {
 
 impl Clock for KernelClock {
     const ARMS_TIMERS: bool = true;
+    // C `poll()`'s `udelay(10)`.
+    const PANIC_POLL_US: u32 = 10;
     fn now_us(&self) -> u64 {
         u64::try_from((Instant::<Monotonic>::now() - self.start).as_nanos() / 1000).unwrap_or(0)
     }

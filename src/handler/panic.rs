@@ -12,9 +12,9 @@
 //! queues when a `trylock` fails and goes on; ripmi skips that interface, as it cannot use
 //! state another CPU may have left half-changed) and keeps it to the end. Under it, the SI
 //! state machine of the normal paths ([`Si::event`]) is stepped by a loop that busy-waits
-//! [`POLL_US`] between looks ([`Clock::delay_us`], `udelay()` in the kernel) and passes that
-//! time on, so the KCS timeouts (5 s a byte, then error recovery, then hosed) count it and end
-//! every transaction with a BMC that stopped answering. Each wait is also bounded by
+//! [`Clock::PANIC_POLL_US`] (10 µs) between looks ([`Clock::delay_us`], `udelay()` in the
+//! kernel) and passes that time on, so the KCS timeouts (5 s a byte, then error recovery, then
+//! hosed) count it and end every transaction with a BMC that stopped answering. Each wait is also bounded by
 //! [`REQUEST_WAIT_US`]; once a bound is hit, nothing more is sent on that interface.
 //!
 //! Responses go nowhere but to this path, as C's run-to-completion mode ignores events, Get
@@ -34,8 +34,6 @@ use crate::panic_msg::{
 };
 use crate::si::{Next, Si, SiOutput};
 
-/// The busy wait between two looks at the interface, in µs (C `poll()`'s `udelay(10)`).
-pub(crate) const POLL_US: u32 = 10;
 /// The longest one request (or the flush before the first) is waited for, in µs: two KCS
 /// timeouts. The KCS state machine ends a transaction with a silent BMC well before.
 pub(crate) const REQUEST_WAIT_US: u32 = 12_000_000;
@@ -73,8 +71,8 @@ struct Rc<'a, R: Regs, C: Clock> {
 }
 
 impl<R: Regs, C: Clock> Rc<'_, R, C> {
-    /// Steps the SI every [`POLL_US`] until `done` says so, the interface is hosed, or
-    /// `limit_us` passed.
+    /// Steps the SI every [`Clock::PANIC_POLL_US`] until `done` says so, the interface is
+    /// hosed, or `limit_us` passed.
     fn poll_until(
         &mut self,
         mut next: Next,
@@ -92,10 +90,12 @@ impl<R: Regs, C: Clock> Rc<'_, R, C> {
             if waited >= limit_us {
                 return Polled::TimedOut;
             }
-            self.clock.delay_us(POLL_US);
-            waited = waited.saturating_add(POLL_US);
+            self.clock.delay_us(C::PANIC_POLL_US);
+            waited = waited.saturating_add(C::PANIC_POLL_US);
             let catch = &mut self.catch;
-            next = self.si.event(self.regs, POLL_US, &mut |o| catch.take(o));
+            next = self
+                .si
+                .event(self.regs, C::PANIC_POLL_US, &mut |o| catch.take(o));
         }
     }
 
@@ -146,10 +146,6 @@ impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
         if h.shutting_down || !h.started || h.pm.sys_suspended {
             return;
         }
-        // From here on the timers and the interrupt must not touch the SI: they would find it
-        // in the middle of a transaction of ours (the lock is kept until the machine stops,
-        // but a test calls this too).
-        h.shutting_down = true;
         let our_addr = h.addrinfo[0].address;
         let our_lun = h.addrinfo[0].lun();
         let ipmb_seq = h.seq.peek_seq().unwrap_or(0);
@@ -162,10 +158,13 @@ impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
                 len: None,
             },
         };
-        if !rc.flush() || op == PanicOp::None {
-            return;
+        if rc.flush() && op != PanicOp::None {
+            let _ = send_panic_events(&mut rc, op, msg, our_addr, our_lun, ipmb_seq);
         }
-        let _ = send_panic_events(&mut rc, op, msg, our_addr, our_lun, ipmb_seq);
+        // The timers and the interrupt must not touch the SI again: it may be in the middle of
+        // a transaction of ours (in a panic nothing runs after this anyway; a test calls this
+        // too).
+        h.shutting_down = true;
     }
 }
 
@@ -308,7 +307,10 @@ mod tests {
         model(&i, |m| m.set_fault(Fault::NeverAnswers));
         i.panic_send(PanicOp::String, Some(MSG));
         // The KCS timeouts end it; nothing after the event is tried.
-        assert!(now(&i) - t0 <= u64::from(REQUEST_WAIT_US));
+        let waited = now(&i) - t0;
+        assert!(waited <= u64::from(REQUEST_WAIT_US));
+        // It did wait for the answer, as the KCS timeouts allow.
+        assert!(waited >= 5_000_000);
         assert_eq!(model(&i, |m| m.count(0x06, 0x01)), 0);
         Ok(())
     }
