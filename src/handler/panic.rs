@@ -137,7 +137,8 @@ impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
     /// Sends what `op` asks for about a panic whose message is `msg` (without its NUL), in
     /// run-to-completion mode (C `panic_event()`'s body for one interface). Never sleeps, takes
     /// no lock it could wait for, and returns within a bounded time whatever the BMC does.
-    /// Leaves the interface locked up for good: call it only from the panic notifier.
+    /// Leaves the interface stopped, as unbind's shutdown does: call it only from the panic
+    /// notifier (and tests).
     pub(crate) fn panic_send(&self, op: PanicOp, msg: Option<&[u8]>) {
         let Some(mut guard) = self.inner.try_lock() else {
             return;
@@ -296,6 +297,38 @@ mod tests {
         i.panic_send(PanicOp::String, Some(MSG));
         assert_eq!(model(&i, |m| m.count(0x06, 0x01)), 1);
         assert_eq!(model(&i, |m| m.count(0x0a, 0x44)), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn string_to_an_ipmb_event_receiver_sends_one_record() -> Result {
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        // An event generator (0x24) whose event receiver is 0x40, LUN 1; Send Message is
+        // accepted, but the IPMB answer never comes (trap T18).
+        model(&i, |m| {
+            m.set_response_for(
+                0x01,
+                &[0x1c, 0x01, 0, 0x20, 0, 0, 0, 0x02, 0x24, 0, 0, 0, 0, 0],
+            );
+            m.set_event_receiver(0x40, 0x01);
+            m.set_accept_send_msg(true);
+        });
+        let t0 = now(&i);
+        i.panic_send(PanicOp::String, Some(MSG));
+        assert_eq!(model(&i, |m| m.count(0x04, 0x01)), 1);
+        assert_eq!(model(&i, |m| m.send_messages()), 1);
+        // Send Message on channel 0 to 0x40: Add SEL Entry (0x0a, LUN 1) from 0x20, seq 0,
+        // LUN 2, the first record.
+        let mut want = [0u8; 26];
+        want[..9].copy_from_slice(&[0x18, 0x34, 0x00, 0x40, 0x29, 0x97, 0x20, 0x02, 0x44]);
+        want[9..14].copy_from_slice(&[0, 0, 0xf0, 0x20, 0]);
+        want[14..25].copy_from_slice(b"sysrq trigg");
+        want[25] = crate::message::ipmb_checksum(&want[6..25]);
+        assert!(last_is(&i, &want));
+        // It polled for the answer a bounded while, then stopped.
+        assert!(now(&i) - t0 >= u64::from(IPMB_ANSWER_WAIT_US));
+        assert!(now(&i) - t0 < u64::from(IPMB_ANSWER_WAIT_US) + 1_000_000);
         Ok(())
     }
 
