@@ -19,9 +19,12 @@
 //!                        rcvr_table (RCU receiver table)
 //! ```
 //!
-//! and the imports run one way, down: `ripmi -> platform -> device -> devintf -> handler ->
-//! {user, seq, si, rcvr_table, message, addr, timer, kcs, pm, poll} -> {error, defs, uapi,
-//! params}`, with no circle (`Documentation/design.rst` draws it).
+//! and the imports run one way, down: `ripmi -> platform -> device -> {devintf, panic} ->
+//! handler -> {user, seq, si, rcvr_table, message, addr, timer, kcs, pm, poll, panic_msg} ->
+//! {error, defs, uapi, params}`, with no circle (`Documentation/design.rst` draws it).
+//!
+//! On a kernel panic, `panic` (over the thin C object `src/c/panic.c`) has each interface send
+//! what the `panic_op` parameter asks, as C's `ipmi_msghandler` (`Documentation/panic.rst`).
 //!
 //! The module parameters are declared in a thin C object, `src/c/params.c`, so that they are
 //! in `/sys/module/ripmi/parameters/` (`src/params.rs` says why, and reads them).
