@@ -28,6 +28,7 @@ use crate::defs::{
 use crate::devintf::MiscDev;
 use crate::handler::{KcsInterface as Interface, KernelClock, ModuleParams, Phase};
 use crate::kcs::io::{IoRegion, IrqRegistration, PortIo, SharedRegion};
+use crate::panic;
 use crate::pm::{self, PmDevice, DPM_FLAG_NO_DIRECT_COMPLETE, DPM_FLAG_SMART_PREPARE};
 use crate::si::{Next, Si, SiOutput};
 use crate::sysfs::{fmt_err, ClassDevice};
@@ -314,12 +315,15 @@ impl KcsDevice {
         )?);
         pm::set_driver_flags(core, cfg.pm_flags);
         kdev.iface.pm_attach(PmDevice::new(dev), cfg.rpm_watch_ms);
+        // From here on a panic tells this BMC (`panic_op`).
+        panic::add(&kdev.iface);
         Ok(kdev)
     }
 }
 
 impl Drop for KcsDevice {
     fn drop(&mut self) {
+        panic::remove(&self.iface);
         self.bmc.take();
         self.class.take();
         self.misc.take();

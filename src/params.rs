@@ -73,4 +73,6 @@ unsafe extern "C" {
     pub(crate) safe fn ripmi_param_default_maintenance_retry_ms() -> u64;
     /// `maintenance_mode_timeout_ms`: how long a maintenance command keeps maintenance mode on.
     pub(crate) safe fn ripmi_param_maintenance_mode_timeout_ms() -> u64;
+    /// `panic_op`: what a panic sends to the BMC: 0 none, 1 event, 2 string.
+    pub(crate) safe fn ripmi_param_panic_op() -> u32;
 }

@@ -20,8 +20,12 @@
 //! ```
 //!
 //! and the imports run one way, down: `ripmi -> platform (-> discovery -> smbios) -> device ->
-//! devintf -> handler -> {user, seq, si, rcvr_table, message, addr, timer, kcs, pm, poll} ->
-//! {error, defs, uapi, params}`, with no circle (`Documentation/design.rst` draws it).
+//! {devintf, panic} -> handler -> {user, seq, si, rcvr_table, message, addr, timer, kcs, pm,
+//! poll, panic_msg} -> {error, defs, uapi, params}`, with no circle (`Documentation/design.rst`
+//! draws it).
+//!
+//! On a kernel panic, `panic` (over the thin C object `src/c/panic.c`) has each interface send
+//! what the `panic_op` parameter asks, as C's `ipmi_msghandler` (`Documentation/panic.rst`).
 //!
 //! The module parameters are declared in a thin C object, `src/c/params.c`, so that they are
 //! in `/sys/module/ripmi/parameters/` (`src/params.rs` says why, and reads them).
@@ -48,6 +52,8 @@ mod error;
 mod handler;
 mod kcs;
 mod message;
+mod panic;
+mod panic_msg;
 mod params;
 mod platform;
 mod pm;
@@ -90,6 +96,8 @@ fn load_params() -> platform::Params {
 /// The loaded module: owns the platform driver (and through it every bound BMC).
 struct Ripmi {
     _driver: Pin<KBox<platform::Driver>>,
+    /// Dropped after the driver, whose unbinds take the interfaces off the panic list.
+    _panic: panic::Notifier,
 }
 
 impl kernel::Module for Ripmi {
@@ -106,8 +114,10 @@ impl kernel::Module for Ripmi {
             params::ripmi_param_max_msgs_per_user(),
             params::ripmi_param_poll_max_busy_us(),
         );
+        let panic = panic::Notifier::register();
         Ok(Ripmi {
             _driver: platform::Driver::register(module, p)?,
+            _panic: panic,
         })
     }
 }

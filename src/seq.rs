@@ -204,6 +204,15 @@ impl<T> SeqTable<T> {
         }
     }
 
+    /// The slot [`next_seq`](Self::next_seq) would take now, if one is free (the panic path
+    /// sends its one IPMB request with it, without taking it).
+    pub(crate) fn peek_seq(&self) -> Option<u8> {
+        (0..IPMI_IPMB_NUM_SEQ)
+            .map(|k| (self.curr_seq + k) % IPMI_IPMB_NUM_SEQ)
+            .find(|i| self.entries[*i].is_none())
+            .and_then(|i| u8::try_from(i).ok())
+    }
+
     /// The number of slots in use.
     pub(crate) fn in_use(&self) -> usize {
         self.entries.iter().filter(|e| e.is_some()).count()

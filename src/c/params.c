@@ -14,6 +14,7 @@
  */
 #include <linux/compiler.h>
 #include <linux/moduleparam.h>
+#include <linux/string.h>
 
 #include "params.h"
 
@@ -160,4 +161,54 @@ u64 ripmi_param_default_maintenance_retry_ms(void)
 u64 ripmi_param_maintenance_mode_timeout_ms(void)
 {
 	return READ_ONCE(maintenance_mode_timeout_ms);
+}
+
+/*
+ * panic_op: what a kernel panic sends to the BMC (ipmi_msghandler's panic_op, same values,
+ * parsing, output, mode and default). Read by the panic notifier (src/panic.rs).
+ */
+static const char *const panic_op_str[] = { "none", "event", "string", NULL };
+
+#ifdef CONFIG_IPMI_PANIC_STRING
+#define RIPMI_PANIC_DEFAULT 2
+#elif defined(CONFIG_IPMI_PANIC_EVENT)
+#define RIPMI_PANIC_DEFAULT 1
+#else
+#define RIPMI_PANIC_DEFAULT 0
+#endif
+
+static unsigned int panic_op = RIPMI_PANIC_DEFAULT;
+
+static int panic_op_set(const char *val, const struct kernel_param *kp)
+{
+	char valcp[16];
+	int e;
+
+	strscpy(valcp, val, sizeof(valcp));
+	e = match_string(panic_op_str, -1, strstrip(valcp));
+	if (e < 0)
+		return e;
+
+	WRITE_ONCE(panic_op, e);
+	return 0;
+}
+
+static int panic_op_get(char *buffer, const struct kernel_param *kp)
+{
+	unsigned int op = READ_ONCE(panic_op);
+
+	return sprintf(buffer, "%s\n", op < 3 ? panic_op_str[op] : "???");
+}
+
+static const struct kernel_param_ops panic_op_ops = {
+	.set = panic_op_set,
+	.get = panic_op_get,
+};
+module_param_cb(panic_op, &panic_op_ops, NULL, 0600);
+MODULE_PARM_DESC(panic_op,
+		 "Sets if the IPMI driver will attempt to store panic information in the event log in the event of a panic.  Set to 'none' for no, 'event' for a single event, or 'string' for a generic event and the panic string in IPMI OEM events.");
+
+u32 ripmi_param_panic_op(void)
+{
+	return READ_ONCE(panic_op);
 }

@@ -31,4 +31,7 @@ u32 ripmi_param_default_max_retries(void);
 u64 ripmi_param_default_maintenance_retry_ms(void);
 u64 ripmi_param_maintenance_mode_timeout_ms(void);
 
+/* Read by the panic notifier (mode 0600): 0 none, 1 event, 2 string. */
+u32 ripmi_param_panic_op(void);
+
 #endif /* RIPMI_C_PARAMS_H */

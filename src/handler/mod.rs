@@ -35,7 +35,7 @@ use kernel::{
     io::poll::read_poll_timeout,
     prelude::*,
     sync::{new_spinlock_irq, Arc, SpinLockIrq},
-    time::{msecs_to_jiffies, Delta, Instant, Monotonic},
+    time::{delay::udelay, msecs_to_jiffies, Delta, Instant, Monotonic},
 };
 
 use crate::defs::{
@@ -53,6 +53,7 @@ use crate::si::{Next, Si, SiOutput};
 use crate::timer::{impl_has_timer, FineTimer, Timer};
 use crate::user::{RecvMsg, User};
 
+mod panic;
 mod pm;
 mod recv;
 mod send;
@@ -110,6 +111,10 @@ pub(crate) trait Clock: Send + Sync + 'static {
     const ARMS_TIMERS: bool;
     /// Monotonic time in µs.
     fn now_us(&self) -> u64;
+    /// The panic path's busy wait between two looks at the interface, in µs.
+    const PANIC_POLL_US: u32;
+    /// Busy-waits `us` µs without sleeping (the panic path's `udelay()`).
+    fn delay_us(&self, us: u32);
 }
 
 /// The kernel's monotonic clock, counted from the interface's creation.
@@ -128,8 +133,14 @@ impl KernelClock {
 
 impl Clock for KernelClock {
     const ARMS_TIMERS: bool = true;
+    // C `poll()`'s `udelay(10)`.
+    const PANIC_POLL_US: u32 = 10;
     fn now_us(&self) -> u64 {
         u64::try_from((Instant::<Monotonic>::now() - self.start).as_nanos() / 1000).unwrap_or(0)
+    }
+
+    fn delay_us(&self, us: u32) {
+        udelay(Delta::from_micros(us.into()));
     }
 }
 

@@ -129,6 +129,8 @@ pub(crate) struct KcsModel {
     canned_len: Option<usize>,
     /// The command the canned response is for, or `None` for any.
     canned_cmd: Option<u8>,
+    /// The answer to Get Event Receiver (address, LUN), if the BMC gives one.
+    event_receiver: Option<(u8, u8)>,
     messages: u32,
     events: u32,
     pretimeout: bool,
@@ -174,6 +176,7 @@ impl KcsModel {
             canned: [0; MODEL_RSP_MAX],
             canned_len: None,
             canned_cmd: None,
+            event_receiver: None,
             messages: 0,
             events: 0,
             pretimeout: false,
@@ -238,6 +241,12 @@ impl KcsModel {
     pub(crate) fn set_response_for(&mut self, cmd: u8, rsp: &[u8]) {
         self.set_response(rsp);
         self.canned_cmd = Some(cmd);
+    }
+
+    /// Makes the BMC answer Get Event Receiver (Sensor/Event 0x01) with `addr` and `lun` (0xC1
+    /// by default, as to any command it does not know).
+    pub(crate) fn set_event_receiver(&mut self, addr: u8, lun: u8) {
+        self.event_receiver = Some((addr, lun));
     }
 
     /// Makes the BMC accept every Send Message (0x00: the message went out) that has no canned
@@ -426,6 +435,10 @@ impl KcsModel {
         } else {
             None
         };
+        if let (0x04, 0x01, Some((addr, lun))) = (netfn, cmd, self.event_receiver) {
+            self.reply(&[0x00, addr, lun]);
+            return;
+        }
         if netfn != IPMI_NETFN_APP_REQUEST {
             self.reply(&[Cc::INVALID_CMD.0]);
             return;

@@ -2,11 +2,12 @@
 # Module parameters in sysfs, on the C stack and on ripmi in one boot (ripmi's BMC simulator,
 # scripts/vm --bmc extern; Documentation/parameters.rst):
 #  - every ripmi parameter has its file in /sys/module/ripmi/parameters with the expected mode,
-#    the same as C's counterpart's where C has one with a file (ipmi_msghandler's six,
+#    the same as C's counterpart's where C has one with a file (ipmi_msghandler's seven,
 #    ipmi_si's kipmid_max_busy_us for poll_max_busy_us); C's ports, irqs and regspacings have
 #    no file (mode 0), ripmi's are read-only (0444);
 #  - the values read back (the defaults, C's where C has the parameter);
-#  - the writable ones take a new value (and refuse a bad one); the read-only ones refuse writes;
+#  - the writable ones take a new value (and refuse a bad one: a number, or a panic_op that is
+#    not none/event/string); the read-only ones refuse writes;
 #  - the values written take effect, at run time, the same way on both stacks:
 #    default_retry_ms 1000 with default_max_retries 4 sends an IPMB request to a controller that
 #    never answers (0x42 on channel 0: the simulator accepts the Send Message and nothing comes
@@ -42,6 +43,7 @@ default_retry_ms ipmi_msghandler/default_retry_ms 644 2000 1500
 default_max_retries ipmi_msghandler/default_max_retries 644 4 2
 default_maintenance_retry_ms ipmi_msghandler/default_maintenance_retry_ms 644 3000 2500
 maintenance_mode_timeout_ms ipmi_msghandler/maintenance_mode_timeout_ms 644 30000 20000
+panic_op ipmi_msghandler/panic_op 600 string event
 "
 
 # path NAME C-NAME: the file of the parameter on stack $s.

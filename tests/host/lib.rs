@@ -27,6 +27,8 @@ pub mod error;
 pub mod handler;
 #[path = "../../src/message.rs"]
 pub mod message;
+#[path = "../../src/panic_msg.rs"]
+pub mod panic_msg;
 #[path = "../../src/poll.rs"]
 pub mod poll;
 #[path = "../../src/rcu.rs"]

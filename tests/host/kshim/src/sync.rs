@@ -103,6 +103,19 @@ impl<T> Lock<T> {
         }
     }
 
+    /// Takes the lock if it is free.
+    pub fn try_lock(&self) -> Option<Guard<'_, T>> {
+        let held = match self.mutex.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        Some(Guard {
+            lock: self,
+            _held: held,
+        })
+    }
+
     /// Takes the lock.
     pub fn lock(&self) -> Guard<'_, T> {
         // A test that panicked with the lock held poisons it; the data is still consistent

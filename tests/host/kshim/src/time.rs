@@ -110,4 +110,7 @@ pub mod delay {
         let ns = u64::try_from(delta.as_nanos()).unwrap_or(0);
         std::thread::sleep(std::time::Duration::from_nanos(ns));
     }
+
+    /// Busy-waits for `delta` (`udelay()`); the host does nothing.
+    pub fn udelay(_delta: Delta) {}
 }
