@@ -20,9 +20,13 @@ check ripmi-params-default defaults
 
 # Every parameter is readable in sysfs (scripts/run lists them with grep -H).
 in_sysfs() {
-	n=$(grep -H . /sys/module/ripmi/parameters/* | wc -l) || return 1
-	[ "$n" = 14 ] || { ls -l /sys/module/ripmi/parameters/; return 1; }
-	grep -qx 30 /sys/module/ripmi/parameters/max_users
+	d=/sys/module/ripmi/parameters
+	names="default_maintenance_retry_ms default_max_retries default_retry_ms devnum irq
+		maintenance_mode_timeout_ms max_msgs_per_user max_users no_direct_complete panic_op
+		poll_max_busy_us ports regspacing rpm_watch_ms smart_prepare"
+	[ "$(ls $d | tr '\n' ' ')" = "$(echo $names) " ] || { ls -l $d; return 1; }
+	for p in $names; do [ "$(grep -c . $d/$p)" = 1 ] || { echo "$p unreadable"; return 1; }; done
+	grep -qx 30 $d/max_users
 }
 check ripmi-params-in-sysfs in_sysfs
 
