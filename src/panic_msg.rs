@@ -7,6 +7,7 @@
 //! in [`ipmi_msghandler.c`](srctree/drivers/char/ipmi/ipmi_msghandler.c). `handler/panic.rs`
 //! sends these messages in run-to-completion mode; `Documentation/panic.rst` describes it all.
 
+use crate::bmc_id::DeviceId;
 use crate::defs::{netfn_lun, IPMI_GET_DEVICE_ID_CMD, IPMI_NETFN_APP_REQUEST};
 
 /// `IPMI_NETFN_SENSOR_EVENT_REQUEST`.
@@ -90,11 +91,13 @@ fn answers(rsp: &[u8], req: &[u8; 2]) -> bool {
 /// Support) and an event generator (bit 5), as `device_id_fetcher()`; both false for anything
 /// else (C also reads a short response's byte; ripmi takes it as 0).
 pub(crate) fn device_caps(rsp: &[u8]) -> (bool, bool) {
-    match rsp.get(8) {
-        Some(support) if answers(rsp, &GET_DEVICE_ID) => {
-            (support & (1 << 2) != 0, support & (1 << 5) != 0)
-        }
-        _ => (false, false),
+    let id = rsp
+        .get(2..)
+        .filter(|_| answers(rsp, &GET_DEVICE_ID))
+        .and_then(DeviceId::parse);
+    match id.map(|id| id.additional_device_support) {
+        Some(support) => (support & (1 << 2) != 0, support & (1 << 5) != 0),
+        None => (false, false),
     }
 }
 
