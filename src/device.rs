@@ -22,6 +22,7 @@ use kernel::{
 use crate::defs::{netfn_lun, Cc, IPMI_GET_DEVICE_ID_CMD, IPMI_NETFN_APP_REQUEST};
 use crate::devintf::MiscDev;
 use crate::handler::{KcsInterface as Interface, KernelClock, ModuleParams, Phase};
+use crate::kapi::{Registration, SmiInfo};
 use crate::kcs::io::{IoRegion, IrqRegistration, PortIo, SharedRegion};
 use crate::pm::{self, PmDevice, DPM_FLAG_NO_DIRECT_COMPLETE, DPM_FLAG_SMART_PREPARE};
 use crate::si::{Next, Si, SiOutput};
@@ -83,6 +84,11 @@ pub(crate) struct KcsConfig {
     pub(crate) irq: u32,
     /// The lowest N of `/dev/ipmiN` to use (the first free one from here is taken).
     pub(crate) devnum: u32,
+    /// Whether to register `/dev/ipmiN` (else the kernel's `ipmi_devintf` may, through the
+    /// in-kernel API).
+    pub(crate) devintf: bool,
+    /// How the interface was found, for `ipmi_get_smi_info()`.
+    pub(crate) info: SmiInfo,
     /// `power.driver_flags` to set.
     pub(crate) pm_flags: u32,
     /// `rpm_watch_ms`.
@@ -94,6 +100,8 @@ pub(crate) struct KcsConfig {
 /// The fields are torn down in [`Drop`] in this order: the device node (no new opens), the
 /// handler's I/O (`shutdown`), the IRQ, and last the I/O region.
 pub(crate) struct KcsDevice {
+    /// The interface as the in-kernel API offers it (interface N); withdrawn first.
+    kapi: Option<Registration>,
     misc: Option<Pin<KBox<MiscDev>>>,
     /// `stats` in the debugfs directory: the handler's counters.
     _stats: Option<Pin<KBox<File<Arc<Interface>>>>>,
@@ -172,6 +180,7 @@ impl KcsDevice {
         let devnum = DevNum::take(cfg.devnum)?;
         let dir_name = CString::try_from_fmt(fmt!("ripmi-ipmi{}", devnum.0))?;
         let mut kdev = KcsDevice {
+            kapi: None,
             misc: None,
             _stats: None,
             _channels: None,
@@ -250,18 +259,28 @@ impl KcsDevice {
                 GFP_KERNEL,
             )?);
         }
-        let misc = MiscDev::register(kdev.iface.clone(), kdev._devnum.0)?;
-        dev_info!(
-            dev,
-            "/dev/{} ready ({})\n",
-            misc.name().to_str().unwrap_or("ipmi?"),
-            if kdev.irq.is_some() {
-                "interrupt driven"
-            } else {
-                "polled"
-            }
-        );
-        kdev.misc = Some(misc);
+        let mode = if kdev.irq.is_some() {
+            "interrupt driven"
+        } else {
+            "polled"
+        };
+        if cfg.devintf {
+            let misc = MiscDev::register(kdev.iface.clone(), kdev._devnum.0)?;
+            dev_info!(
+                dev,
+                "/dev/{} ready ({})\n",
+                misc.name().to_str().unwrap_or("ipmi?"),
+                mode
+            );
+            kdev.misc = Some(misc);
+        } else {
+            dev_info!(
+                dev,
+                "interface {} ready ({}), no /dev node (devintf=0)\n",
+                kdev._devnum.0,
+                mode
+            );
+        }
         kdev._pm = Some(KBox::pin_init(
             kdev.debugfs
                 .read_callback_file(c"pm", kdev.iface.clone(), &write_pm_file),
@@ -269,12 +288,20 @@ impl KcsDevice {
         )?);
         pm::set_driver_flags(core, cfg.pm_flags);
         kdev.iface.pm_attach(PmDevice::new(dev), cfg.rpm_watch_ms);
+        kdev.kapi = Some(Registration::new(
+            kdev._devnum.0,
+            kdev.iface.clone(),
+            dev,
+            cfg.info,
+            id.ipmi_version,
+        )?);
         Ok(kdev)
     }
 }
 
 impl Drop for KcsDevice {
     fn drop(&mut self) {
+        self.kapi.take();
         self.misc.take();
         // Runtime PM is off already (`remove_trampoline`), the interface resumed.
         self.iface.pm_detach();

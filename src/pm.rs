@@ -24,7 +24,7 @@ pub(crate) const DPM_FLAG_SMART_PREPARE: u32 = 1 << 1;
 pub(crate) const AUTOSUSPEND_MS: i32 = 200;
 
 /// The `struct device` behind `dev`.
-fn raw(dev: &Device) -> *mut bindings::device {
+pub(crate) fn raw(dev: &Device) -> *mut bindings::device {
     // CAST: `Device` is a `#[repr(transparent)]` wrapper of `Opaque<bindings::device>`, itself
     // `#[repr(transparent)]`, so both have the address of the C structure (the kernel crate's own
     // `as_raw()` is not public).

@@ -44,6 +44,7 @@ mod devintf;
 mod discovery;
 mod error;
 mod handler;
+mod kapi;
 mod kcs;
 mod message;
 mod params;
@@ -78,6 +79,7 @@ fn load_params() -> platform::Params {
         regspacing: params::ripmi_param_regspacing(),
         irq: params::ripmi_param_irq(),
         devnum: params::ripmi_param_devnum(),
+        devintf: params::ripmi_param_devintf(),
         no_direct_complete: params::ripmi_param_no_direct_complete(),
         smart_prepare: params::ripmi_param_smart_prepare(),
         rpm_watch_ms: params::ripmi_param_rpm_watch_ms(),
@@ -91,6 +93,7 @@ struct Ripmi {
 
 impl kernel::Module for Ripmi {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        kapi::init();
         let p = load_params();
         // All of them are in /sys/module/ripmi/parameters/ too; the line records the load.
         pr_info!(
