@@ -1072,6 +1072,54 @@ mod tests {
         Ok(())
     }
 
+    /// An in-kernel user's hook (`src/kapi/`) is called when its queue goes from empty to
+    /// non-empty (once for two answers in a row, from the timer path), with the context of its
+    /// request carried back, and when the interface goes away; cleared, it is not called again.
+    #[test]
+    fn kernel_user_hook_fires_per_transition() -> Result {
+        use crate::user::{Hook, MsgCtx};
+        use core::sync::atomic::AtomicUsize;
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        fn hook(arg: usize) {
+            CALLS.fetch_add(arg, Relaxed);
+        }
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        let user = i.create_user()?;
+        user.set_hook(Some(Hook { func: hook, arg: 1 }));
+        let ctx = MsgCtx {
+            user_msg_data: 0x1234,
+            supplied_recv: 0,
+            supplied_smi: 0,
+        };
+        for id in 1..3 {
+            i.send(
+                &user,
+                &Request {
+                    addr: crate::addr::Addr::SystemInterface { lun: 0 },
+                    msgid: id,
+                    netfn: crate::defs::IPMI_NETFN_APP_REQUEST,
+                    cmd: crate::defs::IPMI_GET_DEVICE_ID_CMD,
+                    data: &[],
+                    retries: -1,
+                    retry_ms: 0,
+                    ctx,
+                },
+            )?;
+        }
+        run(&i, now(&i) + 1_000_000, Irq::Lost);
+        assert_eq!(CALLS.load(Relaxed), 1);
+        let m = user.pop().ok_or(ENOMSG)?;
+        assert_eq!(m.ctx.user_msg_data, 0x1234);
+        assert!(user.pop().is_some());
+        i.shutdown();
+        assert_eq!(CALLS.load(Relaxed), 2);
+        user.set_hook(None);
+        user.disconnect();
+        assert_eq!(CALLS.load(Relaxed), 2);
+        Ok(())
+    }
+
     /// An interrupt before the interface is started is not ours (a pending attention used to
     /// start a transaction and fail probe); start then works.
     #[test]
