@@ -89,11 +89,13 @@ fn load_params() -> platform::Params {
 /// The loaded module: owns the platform driver (and through it every bound BMC).
 struct Ripmi {
     _driver: Pin<KBox<platform::Driver>>,
+    /// The in-kernel API's state; dropped after the driver (fields drop in order).
+    _kapi: kapi::Api,
 }
 
 impl kernel::Module for Ripmi {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        kapi::init();
+        let api = kapi::Api::init();
         let p = load_params();
         // All of them are in /sys/module/ripmi/parameters/ too; the line records the load.
         pr_info!(
@@ -108,6 +110,7 @@ impl kernel::Module for Ripmi {
         );
         Ok(Ripmi {
             _driver: platform::Driver::register(module, p)?,
+            _kapi: api,
         })
     }
 }

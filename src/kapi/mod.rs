@@ -48,13 +48,33 @@ kernel::sync::global_lock! {
     unsafe(uninit) static WATCHERS: Mutex<KVec<WatcherPtr>> = KVec::new();
 }
 
-/// Initialises the API's locks; called once, at module load.
-pub(crate) fn init() {
-    // SAFETY: Called once, at load, before anything uses the locks.
-    unsafe {
-        SMIS.init();
-        WATCHERS.init();
+/// The API's module-wide state: initialised at load, emptied at unload (after the driver, so
+/// after every interface was withdrawn), so the lists' memory does not outlive the module.
+pub(crate) struct Api;
+
+impl Api {
+    /// Initialises the API's locks; called once, at module load.
+    pub(crate) fn init() -> Self {
+        // SAFETY: Called once, at load, before anything uses the locks.
+        unsafe {
+            SMIS.init();
+            WATCHERS.init();
+        }
+        Api
     }
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        drop(core::mem::replace(&mut *SMIS.lock(), KVec::new()));
+        drop(core::mem::replace(&mut *WATCHERS.lock(), KVec::new()));
+    }
+}
+
+/// The queue kernel users' deliveries run on: `system_percpu_wq`, as C's `smi_work`.
+fn delivery_queue() -> &'static workqueue::Queue {
+    // SAFETY: `system_percpu_wq` is a C global, set up before any module loads and never freed.
+    unsafe { workqueue::Queue::from_raw(bindings::system_percpu_wq) }
 }
 
 /// A registered `struct ipmi_smi_watcher`.
@@ -207,7 +227,7 @@ fn notify(arg: usize) {
     // go (`KUser::destroy` runs before the last reference is dropped).
     let k = unsafe { ArcBorrow::from_raw(arg as *const KUser) };
     // Already queued: that run will take this message too.
-    let _ = workqueue::system().enqueue(Arc::<KUser>::from(k));
+    let _ = delivery_queue().enqueue(Arc::<KUser>::from(k));
 }
 
 impl KUser {
