@@ -13,8 +13,9 @@ fi
 grep -q '^ripmi ' /proc/modules || load-ripmi >/dev/null || { fail setup "load-ripmi failed"; exit 1; }
 wd() { ipmitool -I open mc watchdog get >/tmp/$T.get 2>&1; }
 state() { sed -n 's/^Watchdog Timer Is: *//p' /tmp/$T.get; }
-count() { sed -n 's/^Present Countdown: *\([0-9]*\) sec.*/\1/p' /tmp/$T.get; }
-initial() { sed -n 's/^Initial Countdown: *\([0-9]*\) sec.*/\1/p' /tmp/$T.get; }
+# "Present Countdown: 26.5 sec" (ipmitool 1.8.19 prints tenths): the whole seconds.
+count() { sed -n 's/^Present Countdown: *\([0-9]*\)[.0-9]* sec.*/\1/p' /tmp/$T.get; }
+initial() { sed -n 's/^Initial Countdown: *\([0-9]*\)[.0-9]* sec.*/\1/p' /tmp/$T.get; }
 
 if insmod /lib/modules/c-ipmi/ipmi_watchdog.ko timeout=30 pretimeout=0; then pass load; else fail load "insmod failed"; exit 1; fi
 i=0; while [ ! -c /dev/watchdog ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -25,7 +26,7 @@ if state | grep -q 'Stopped'; then pass open-does-not-start; else fail open-does
 printf x >&3
 wd
 if state | grep -q 'Started'; then pass started; else fail started "$(cat /tmp/$T.get)"; fi
-if [ "$(initial)" = 30 ]; then pass timeout; else fail timeout "initial countdown '$(initial)'"; fi
+if [ "$(initial)" = 30 ]; then pass timeout; else fail timeout "initial countdown '$(initial)': $(cat /tmp/$T.get)"; fi
 sleep 4
 wd; before=$(count)
 printf x >&3
@@ -33,7 +34,7 @@ wd; after=$(count)
 if [ -n "$before" ] && [ -n "$after" ] && [ "$before" -le 27 ] && [ "$after" -ge 28 ]; then
 	pass ping
 else
-	fail ping "countdown $before before the ping, $after after"
+	fail ping "countdown $before before the ping, $after after: $(cat /tmp/$T.get)"
 fi
 printf V >&3
 exec 3>&-
