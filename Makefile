@@ -31,7 +31,9 @@ endif
 # Each work tree gets its own object directory, so several trees can build against one cache,
 # and the test build (RIPMI_TEST=1) one of its own beside the shipped build's.
 RIPMI_TEST ?=
-MO ?= $(if $(KDIR_AUTO),$(KDIR)-ripmi/$(shell echo $(CURDIR) | md5sum | cut -c1-8)$(if $(filter 1,$(RIPMI_TEST)),-test),$(CURDIR))
+# RIPMI_KAPI=1: export the in-kernel IPMI API (Documentation/kernel-api.rst); its own objects too.
+RIPMI_KAPI ?=
+MO ?= $(if $(KDIR_AUTO),$(KDIR)-ripmi/$(shell echo $(CURDIR) | md5sum | cut -c1-8)$(if $(filter 1,$(RIPMI_TEST)),-test)$(if $(filter 1,$(RIPMI_KAPI)),-kapi),$(CURDIR))
 LLVM ?= -19
 export RUSTUP_TOOLCHAIN ?= 1.95.0
 # dkms appends CC=clang LD=ld.lld (unversioned) to its make command for a clang-built kernel;
@@ -40,7 +42,7 @@ ifeq ($(RIPMI_DKMS)$(if $(LLVM),y),1y)
 MAKEOVERRIDES := $(filter-out CC=% LD=%,$(MAKEOVERRIDES))
 endif
 
-KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) MO=$(MO) LLVM=$(LLVM) RIPMI_TEST=$(RIPMI_TEST)
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) MO=$(MO) LLVM=$(LLVM) RIPMI_TEST=$(RIPMI_TEST) RIPMI_KAPI=$(RIPMI_KAPI)
 
 .PHONY: install install-modprobe-conf uninstall dkms-source print-version
 .PHONY: all modules kernel print-ko check fuzz bench bench-dispatch host-test fmt fmt-check clippy rust-analyzer clean setup

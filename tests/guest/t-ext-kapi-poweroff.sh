@@ -7,6 +7,14 @@
 T=ext-kapi-poweroff
 pass() { echo "RIPMI-RESULT pass $T/$1"; }
 fail() { echo "RIPMI-RESULT fail $T/$1: $2"; }
+# Only a ripmi built with RIPMI_KAPI=1 (scripts/vm --kapi) exports the API.
+if ! grep -q ' ipmi_create_user	\[ripmi\]' /proc/kallsyms; then
+	grep -q '^ripmi ' /proc/modules || load-ripmi >/dev/null
+	if ! grep -q ' ipmi_create_user	\[ripmi\]' /proc/kallsyms; then
+		echo "# skipped: ripmi exports no in-kernel API (build it with RIPMI_KAPI=1: scripts/vm --kapi)"
+		exit 0
+	fi
+fi
 if [ ! -f /lib/modules/c-ipmi/ipmi_poweroff.ko ]; then
 	echo "# skipped: no ipmi_poweroff.ko"
 	exit 0

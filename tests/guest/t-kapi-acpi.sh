@@ -7,6 +7,14 @@ T=kapi-acpi
 pass() { echo "RIPMI-RESULT pass $T/$1"; }
 fail() { echo "RIPMI-RESULT fail $T/$1: $2"; }
 loaded() { grep -q "^$1 " /proc/modules; }
+# Only a ripmi built with RIPMI_KAPI=1 (scripts/vm --kapi) exports the API.
+if ! grep -q ' ipmi_create_user	\[ripmi\]' /proc/kallsyms; then
+	grep -q '^ripmi ' /proc/modules || load-ripmi >/dev/null
+	if ! grep -q ' ipmi_create_user	\[ripmi\]' /proc/kallsyms; then
+		echo "# skipped: ripmi exports no in-kernel API (build it with RIPMI_KAPI=1: scripts/vm --kapi)"
+		exit 0
+	fi
+fi
 if [ ! -f /lib/modules/c-ipmi/acpi_ipmi.ko ]; then
 	echo "# skipped: no acpi_ipmi.ko"
 	exit 0

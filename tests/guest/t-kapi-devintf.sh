@@ -25,6 +25,14 @@ wait_node() { # 1: wait for /dev/ipmi0, 0: for it to go
 }
 works() { ipmitool -I open raw 6 1 >/tmp/$T.raw 2>&1; }
 
+# Only a ripmi built with RIPMI_KAPI=1 (scripts/vm --kapi) exports the API.
+if ! grep -q ' ipmi_create_user	\[ripmi\]' /proc/kallsyms; then
+	grep -q '^ripmi ' /proc/modules || load-ripmi >/dev/null
+	if ! grep -q ' ipmi_create_user	\[ripmi\]' /proc/kallsyms; then
+		echo "# skipped: ripmi exports no in-kernel API (build it with RIPMI_KAPI=1: scripts/vm --kapi)"
+		exit 0
+	fi
+fi
 if [ ! -f /lib/modules/c-ipmi/ipmi_devintf.ko ]; then
 	echo "# skipped: no ipmi_devintf.ko"
 	exit 0
