@@ -66,8 +66,8 @@ impl Api {
 
 impl Drop for Api {
     fn drop(&mut self) {
-        drop(core::mem::replace(&mut *SMIS.lock(), KVec::new()));
-        drop(core::mem::replace(&mut *WATCHERS.lock(), KVec::new()));
+        drop(core::mem::take(&mut *SMIS.lock()));
+        drop(core::mem::take(&mut *WATCHERS.lock()));
     }
 }
 
