@@ -317,6 +317,7 @@ fn fetch(iface: &Arc<Interface>, cmd: u8) -> Result<KVec<u8>> {
                 data: &[],
                 retries: -1,
                 retry_ms: 0,
+                ctx: Default::default(),
             },
         )?;
         let start = Instant::<Monotonic>::now();

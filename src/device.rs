@@ -27,6 +27,7 @@ use crate::defs::{
 };
 use crate::devintf::MiscDev;
 use crate::handler::{KcsInterface as Interface, KernelClock, ModuleParams, Phase};
+use crate::kapi::{Registration, SmiInfo};
 use crate::kcs::io::{IoRegion, IrqRegistration, PortIo, SharedRegion};
 use crate::panic;
 use crate::pm::{self, PmDevice, DPM_FLAG_NO_DIRECT_COMPLETE, DPM_FLAG_SMART_PREPARE};
@@ -98,6 +99,11 @@ pub(crate) struct KcsConfig {
     pub(crate) irq: u32,
     /// The lowest N of `/dev/ipmiN` to use (the first free one from here is taken).
     pub(crate) devnum: u32,
+    /// Whether to register `/dev/ipmiN` (else the kernel's `ipmi_devintf` may, through the
+    /// in-kernel API).
+    pub(crate) devintf: bool,
+    /// How the interface was found, for `ipmi_get_smi_info()`.
+    pub(crate) info: SmiInfo,
     /// `power.driver_flags` to set.
     pub(crate) pm_flags: u32,
     /// `rpm_watch_ms`.
@@ -114,6 +120,8 @@ pub(crate) struct KcsDevice {
     bmc: Option<BmcLink>,
     /// `/sys/class/ipmi/ipmiN`; removed before `misc`, whose devt it reports.
     class: Option<ClassDevice>,
+    /// The interface as the in-kernel API offers it (interface N); withdrawn first.
+    kapi: Option<Registration>,
     misc: Option<Pin<KBox<MiscDev>>>,
     /// The I/O port, register spacing and IRQ in use (0: polled), for the `params` file.
     placement: (u64, u32, u32),
@@ -209,6 +217,7 @@ impl KcsDevice {
         let mut kdev = KcsDevice {
             bmc: None,
             class: None,
+            kapi: None,
             misc: None,
             placement,
             _stats: None,
@@ -288,19 +297,29 @@ impl KcsDevice {
                 GFP_KERNEL,
             )?);
         }
-        let misc = MiscDev::register(kdev.iface.clone(), kdev._devnum.0)?;
-        dev_info!(
-            dev,
-            "/dev/{} ready ({})\n",
-            misc.name().to_str().unwrap_or("ipmi?"),
-            if kdev.irq.is_some() {
-                "interrupt driven"
-            } else {
-                "polled"
-            }
-        );
-        kdev.class = ClassDevice::create(dev, misc.device(), kdev._devnum.0)?;
-        kdev.misc = Some(misc);
+        let mode = if kdev.irq.is_some() {
+            "interrupt driven"
+        } else {
+            "polled"
+        };
+        if cfg.devintf {
+            let misc = MiscDev::register(kdev.iface.clone(), kdev._devnum.0)?;
+            dev_info!(
+                dev,
+                "/dev/{} ready ({})\n",
+                misc.name().to_str().unwrap_or("ipmi?"),
+                mode
+            );
+            kdev.class = ClassDevice::create(dev, misc.device(), kdev._devnum.0)?;
+            kdev.misc = Some(misc);
+        } else {
+            dev_info!(
+                dev,
+                "interface {} ready ({}), no /dev node (devintf=0)\n",
+                kdev._devnum.0,
+                mode
+            );
+        }
         kdev.bmc = Some(BmcLink::register(
             dev,
             kdev.iface.clone(),
@@ -317,12 +336,20 @@ impl KcsDevice {
         kdev.iface.pm_attach(PmDevice::new(dev), cfg.rpm_watch_ms);
         // From here on a panic tells this BMC (`panic_op`).
         panic::add(&kdev.iface);
+        kdev.kapi = Some(Registration::new(
+            kdev._devnum.0,
+            kdev.iface.clone(),
+            dev,
+            cfg.info,
+            id.ipmi_version,
+        )?);
         Ok(kdev)
     }
 }
 
 impl Drop for KcsDevice {
     fn drop(&mut self) {
+        self.kapi.take();
         panic::remove(&self.iface);
         self.bmc.take();
         self.class.take();

@@ -414,6 +414,7 @@ impl DevFile {
             data: &data[..data_len],
             retries,
             retry_ms,
+            ctx: Default::default(),
         };
         self.iface.send(&self.user, &request)?;
         Ok(0)

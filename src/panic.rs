@@ -15,6 +15,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{ffi::c_char, prelude::*, sync::Arc};
 
 use crate::handler::KcsInterface;
+use crate::kapi;
 use crate::panic_msg::PanicOp;
 use crate::params;
 
@@ -103,7 +104,11 @@ unsafe extern "C" fn ripmi_panic_event(msg: *const c_char) {
     let Some(slots) = IFACES.try_lock() else {
         return;
     };
+    // C's order per interface: run-to-completion mode, the kernel users' panic handlers
+    // (`ipmi_watchdog` sets a long timeout through `ipmi_panic_request_and_wait()`), the events.
     for iface in slots.iter().flatten() {
-        iface.panic_send(op, msg);
+        iface.panic_enter();
+        kapi::panic_handlers(iface);
+        iface.panic_events(op, msg);
     }
 }

@@ -30,7 +30,7 @@
 //! # When each is read
 //!
 //! - At load (`ripmi_main.rs`): `ports`, `regspacing`, `irq` (they place a BMC that has no ACPI
-//!   entry); at probe (`platform.rs`, from that snapshot): `devnum`, `no_direct_complete`,
+//!   entry); at probe (`platform.rs`, from that snapshot): `devnum`, `devintf`, `no_direct_complete`,
 //!   `smart_prepare`, `rpm_watch_ms`. All are read-only (0444), so the snapshot is the value.
 //! - Where they are used, through [`crate::handler::ModuleParams`]: `max_users` at each open,
 //!   `max_msgs_per_user` at each message queued for a user (request, response, command, event),
@@ -53,6 +53,9 @@ unsafe extern "C" {
     pub(crate) safe fn ripmi_param_irq() -> u32;
     /// `devnum`: the lowest N of `/dev/ipmiN`.
     pub(crate) safe fn ripmi_param_devnum() -> u32;
+    /// `devintf`: provide `/dev/ipmiN` (else the kernel's `ipmi_devintf` does, through the
+    /// in-kernel API).
+    pub(crate) safe fn ripmi_param_devintf() -> bool;
     /// `no_direct_complete`: set `DPM_FLAG_NO_DIRECT_COMPLETE`.
     pub(crate) safe fn ripmi_param_no_direct_complete() -> bool;
     /// `smart_prepare`: set `DPM_FLAG_SMART_PREPARE`.

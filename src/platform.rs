@@ -24,6 +24,7 @@ use kernel::{
 use crate::device::{KcsConfig, KcsDevice};
 use crate::discovery;
 use crate::handler::Phase;
+use crate::kapi::{SmiInfo, SI_ACPI, SI_HARDCODED, SI_SMBIOS};
 use crate::pm::{self, DPM_FLAG_NO_DIRECT_COMPLETE, DPM_FLAG_SMART_PREPARE};
 use crate::sysfs::{show_into, SysfsNames};
 
@@ -45,6 +46,8 @@ pub(crate) struct Params {
     pub(crate) irq: u32,
     /// `devnum=`.
     pub(crate) devnum: u32,
+    /// `devintf=`.
+    pub(crate) devintf: bool,
     /// `no_direct_complete=`.
     pub(crate) no_direct_complete: bool,
     /// `smart_prepare=`.
@@ -150,6 +153,7 @@ impl Driver {
                 port: params.ports,
                 spacing: params.regspacing,
                 irq: params.irq,
+                addr_src: SI_HARDCODED,
             };
             Some(ManualDevice::register(
                 DRIVER_NAME,
@@ -166,6 +170,7 @@ impl Driver {
                 port: kcs.port,
                 spacing: kcs.spacing,
                 irq: kcs.irq,
+                addr_src: SI_SMBIOS,
             };
             let id = i32::try_from(smbios.len()).map_err(|_| EINVAL)?;
             let pdev = ManualDevice::register(SMBIOS_NAME, id, at)?;
@@ -185,7 +190,7 @@ impl Driver {
                 params,
                 manual,
                 smbios,
-                _sysfs: SysfsNames::register(),
+                _sysfs: SysfsNames::register(params.devintf),
                 // SAFETY: `slot` is valid for writes; every pointer stored is static.
                 drv <- Opaque::try_ffi_init(move |slot: *mut bindings::platform_driver| unsafe {
                     slot.write(pin_init::zeroed());
@@ -235,6 +240,8 @@ struct ManualPorts {
     port: u64,
     spacing: u32,
     irq: u32,
+    /// `enum ipmi_addr_src` for `ipmi_get_smi_info()`: hardcoded or SMBIOS.
+    addr_src: u32,
 }
 
 /// A platform device made from `ports=`/`irq=`/`regspacing=` or from an SMBIOS record;
@@ -285,9 +292,10 @@ impl Drop for ManualDevice {
     }
 }
 
-/// Reads the ACPI `_IFT` (interface type) of `dev`: `Ok(None)` if it is not an ACPI device,
-/// `EINVAL` if it is one without `_IFT` (C `acpi_ipmi_probe()` refuses it too).
-fn acpi_ift(dev: &Device<Core<'_>>) -> Result<Option<u64>> {
+/// Reads the ACPI `_IFT` (interface type) of `dev`, with the device's ACPI handle: `Ok(None)`
+/// if it is not an ACPI device, `EINVAL` if it is one without `_IFT` (C `acpi_ipmi_probe()`
+/// refuses it too).
+fn acpi_ift(dev: &Device<Core<'_>>) -> Result<Option<(u64, usize)>> {
     let Some(fwnode) = dev.fwnode() else {
         return Ok(None);
     };
@@ -315,7 +323,8 @@ fn acpi_ift(dev: &Device<Core<'_>>) -> Result<Option<u64>> {
         dev_err!(dev, "IPI0001 device has no ACPI interface type (_IFT)\n");
         return Err(EINVAL);
     }
-    Ok(Some(val))
+    // SAFETY: `adev` is valid while `dev` is bound.
+    Ok(Some((val, unsafe { (*adev).handle } as usize)))
 }
 
 /// The register spacing of a KCS described by one resource (C `DEFAULT_REGSPACING`).
@@ -343,7 +352,8 @@ impl Driver {
         pdev: *mut bindings::platform_device,
         dev: &Device<Core<'_>>,
     ) -> Result<KBox<KcsDevice>> {
-        if let Some(ift) = acpi_ift(dev)? {
+        let acpi = acpi_ift(dev)?;
+        if let Some((ift, _)) = acpi {
             if ift != IFT_KCS {
                 dev_info!(
                     dev,
@@ -357,7 +367,11 @@ impl Driver {
         // carry platform data, a copy of the `ManualPorts` given to
         // `platform_device_register_full`.
         if let Some(m) = unsafe { (*pdev).dev.platform_data.cast::<ManualPorts>().as_ref() } {
-            let cfg = self.config(m.port, m.spacing, m.irq);
+            let info = SmiInfo {
+                addr_src: m.addr_src,
+                acpi_handle: 0,
+            };
+            let cfg = self.config(m.port, m.spacing, m.irq, info);
             return bring_up(pdev, dev, &cfg);
         }
         // SAFETY: `pdev` is valid (caller).
@@ -387,18 +401,26 @@ impl Driver {
             );
             return Err(ENODEV);
         }
-        let cfg = self.config(start, spacing, u32::try_from(irq).unwrap_or(0));
+        // An I/O resource without platform data: an ACPI device (the driver matches nothing
+        // else that has one).
+        let info = SmiInfo {
+            addr_src: SI_ACPI,
+            acpi_handle: acpi.map_or(0, |(_, h)| h),
+        };
+        let cfg = self.config(start, spacing, u32::try_from(irq).unwrap_or(0), info);
         bring_up(pdev, dev, &cfg)
     }
 
     /// The probe configuration of a KCS at `port`.
-    fn config(&self, port: u64, spacing: u32, irq: u32) -> KcsConfig {
+    fn config(&self, port: u64, spacing: u32, irq: u32, info: SmiInfo) -> KcsConfig {
         let p = &self.params;
         KcsConfig {
             port,
             spacing,
             irq,
             devnum: p.devnum,
+            devintf: p.devintf,
+            info,
             pm_flags: p.pm_flags(),
             rpm_watch_ms: p.rpm_watch_ms,
         }

@@ -50,6 +50,7 @@ mod devintf;
 mod discovery;
 mod error;
 mod handler;
+mod kapi;
 mod kcs;
 mod message;
 mod panic;
@@ -87,6 +88,7 @@ fn load_params() -> platform::Params {
         regspacing: params::ripmi_param_regspacing(),
         irq: params::ripmi_param_irq(),
         devnum: params::ripmi_param_devnum(),
+        devintf: params::ripmi_param_devintf(),
         no_direct_complete: params::ripmi_param_no_direct_complete(),
         smart_prepare: params::ripmi_param_smart_prepare(),
         rpm_watch_ms: params::ripmi_param_rpm_watch_ms(),
@@ -98,10 +100,13 @@ struct Ripmi {
     _driver: Pin<KBox<platform::Driver>>,
     /// Dropped after the driver, whose unbinds take the interfaces off the panic list.
     _panic: panic::Notifier,
+    /// The in-kernel API's state; dropped after the driver (fields drop in order).
+    _kapi: kapi::Api,
 }
 
 impl kernel::Module for Ripmi {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        let api = kapi::Api::init();
         let p = load_params();
         // All of them are in /sys/module/ripmi/parameters/ too; the line records the load.
         pr_info!(
@@ -118,6 +123,7 @@ impl kernel::Module for Ripmi {
         Ok(Ripmi {
             _driver: platform::Driver::register(module, p)?,
             _panic: panic,
+            _kapi: api,
         })
     }
 }

@@ -42,15 +42,20 @@ pub(crate) fn bmc_driver_registered() -> bool {
 pub(crate) struct SysfsNames(());
 
 impl SysfsNames {
-    /// Registers both. A name the C stack holds already is left to it, with one log line: the
-    /// interfaces then have no `/sys/class/ipmi/ipmiN`, or their BMC device no `driver` link;
-    /// everything else works.
-    pub(crate) fn register() -> Self {
+    /// Registers both; the class only `with_class` (`devintf=1`: with `devintf=0` the class is
+    /// left to the kernel's `ipmi_devintf`, which registers it when it loads on ripmi's API). A
+    /// name the C stack holds already is left to it, with one log line: the interfaces then have
+    /// no `/sys/class/ipmi/ipmiN`, or their BMC device no `driver` link; everything else works.
+    pub(crate) fn register(with_class: bool) -> Self {
+        let class = if with_class {
+            // SAFETY: Called once per driver registration; undone in `drop`.
+            unsafe { ripmi_class_register() }
+        } else {
+            0
+        };
         // SAFETY: Called once per driver registration; undone in `drop`.
-        let class = unsafe { ripmi_class_register() };
-        // SAFETY: As above.
         let driver = unsafe { ripmi_bmc_driver_register() };
-        CLASS_REGISTERED.store(class == 0, Ordering::Release);
+        CLASS_REGISTERED.store(with_class && class == 0, Ordering::Release);
         BMC_DRIVER_REGISTERED.store(driver == 0, Ordering::Release);
         if class != 0 || driver != 0 {
             pr_warn!(

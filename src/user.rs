@@ -37,6 +37,33 @@ pub(crate) struct RecvMsg {
     pub(crate) data: [u8; IPMI_MAX_MSG_LENGTH],
     /// How many bytes of `data` are meaningful.
     pub(crate) data_len: usize,
+    /// What an in-kernel user passed with the request this answers (`src/kapi/`).
+    pub(crate) ctx: MsgCtx,
+}
+
+/// What an in-kernel user (`src/kapi/`) attaches to a request and gets back with its answer:
+/// C's `user_msg_data` and the messages of `ipmi_request_supply_msgs()`, as addresses the
+/// handler only carries. Zero for `/dev/ipmiN` users and for unsolicited messages.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct MsgCtx {
+    /// `user_msg_data`.
+    pub(crate) user_msg_data: usize,
+    /// The caller's `struct ipmi_recv_msg` to fill in, or 0 to allocate one.
+    pub(crate) supplied_recv: usize,
+    /// The caller's `struct ipmi_smi_msg`, whose `done` is called once the answer is handed
+    /// over, or 0.
+    pub(crate) supplied_smi: usize,
+}
+
+/// What a user's messages go to instead of `poll`/`read` (an in-kernel user, `src/kapi/`):
+/// `func(arg)` is called, in any context and without the user's locks, whenever the queue goes
+/// from empty to non-empty or the interface goes away.
+#[derive(Clone, Copy)]
+pub(crate) struct Hook {
+    /// Called with `arg`; must not sleep.
+    pub(crate) func: fn(usize),
+    /// The argument.
+    pub(crate) arg: usize,
 }
 
 impl RecvMsg {
@@ -51,6 +78,7 @@ impl RecvMsg {
             cmd,
             data: [0; IPMI_MAX_MSG_LENGTH],
             data_len: 0,
+            ctx: MsgCtx::default(),
         };
         msg.set_data(data);
         msg
@@ -126,6 +154,10 @@ pub(crate) struct User {
     pub(crate) wait: PollCondVarBox,
     /// The `fasync` list for SIGIO.
     fasync: UnsafeCell<*mut bindings::fasync_struct>,
+    /// An in-kernel user's delivery hook; taken at each wake-up, so that once
+    /// [`User::set_hook`] has cleared it no call is running or will start.
+    #[pin]
+    hook: SpinLockIrq<Option<Hook>>,
 }
 
 // SAFETY: `fasync` is only touched through `fasync_helper()`/`kill_fasync()`, which synchronise
@@ -156,6 +188,7 @@ impl User {
                 ),
                 wait,
                 fasync: UnsafeCell::new(core::ptr::null_mut()),
+                hook <- new_spinlock_irq!(None, "User::hook"),
             }),
             GFP_KERNEL,
         )
@@ -257,8 +290,21 @@ impl User {
         self.wake(bindings::POLL_HUP);
     }
 
-    /// Wakes the pollers and sends SIGIO with `band` (`POLL_IN`, `POLL_HUP`) to fasync owners.
+    /// Sets or clears the delivery hook of an in-kernel user. When this returns `None`, no call
+    /// of the old hook is running, and none will start.
+    pub(crate) fn set_hook(&self, hook: Option<Hook>) {
+        *self.hook.lock() = hook;
+    }
+
+    /// Wakes the pollers and sends SIGIO with `band` (`POLL_IN`, `POLL_HUP`) to fasync owners,
+    /// and calls the hook of an in-kernel user.
     fn wake(&self, band: u32) {
+        {
+            let hook = self.hook.lock();
+            if let Some(h) = *hook {
+                (h.func)(h.arg);
+            }
+        }
         self.wait.notify_all();
         // SAFETY: `fasync` is a valid (possibly null) fasync list head, see the invariants.
         unsafe { bindings::kill_fasync(self.fasync.get(), bindings::SIGIO as i32, band as i32) };

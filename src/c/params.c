@@ -41,6 +41,11 @@ module_param(devnum, uint, 0444);
 MODULE_PARM_DESC(devnum,
 		 "N of the first /dev/ipmiN node; pick one the C ipmi_devintf does not use");
 
+static bool devintf = true;
+module_param(devintf, bool, 0444);
+MODULE_PARM_DESC(devintf,
+		 "Provide /dev/ipmiN (0: leave it to the kernel's ipmi_devintf, through the in-kernel API)");
+
 static bool no_direct_complete;
 module_param(no_direct_complete, bool, 0444);
 MODULE_PARM_DESC(no_direct_complete,
@@ -111,6 +116,11 @@ u32 ripmi_param_irq(void)
 u32 ripmi_param_devnum(void)
 {
 	return READ_ONCE(devnum);
+}
+
+bool ripmi_param_devintf(void)
+{
+	return READ_ONCE(devintf);
 }
 
 bool ripmi_param_no_direct_complete(void)

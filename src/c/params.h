@@ -18,6 +18,7 @@ u32 ripmi_param_irq(void);
 
 /* Read at probe (mode 0444). */
 u32 ripmi_param_devnum(void);
+bool ripmi_param_devintf(void);
 bool ripmi_param_no_direct_complete(void);
 bool ripmi_param_smart_prepare(void);
 u32 ripmi_param_rpm_watch_ms(void);

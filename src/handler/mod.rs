@@ -342,6 +342,9 @@ struct HandlerState {
     stopping: bool,
     /// Set at teardown; afterwards the ports are never touched again.
     shutting_down: bool,
+    /// Set by [`Interface::panic_send`] when the panic path left the interface usable for
+    /// [`Interface::panic_request`] (no bound was hit).
+    panicked: bool,
     stats: Stats,
     /// Runtime and system PM state (`pm.rs` beside this file).
     pm: PmState,
@@ -437,6 +440,7 @@ impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
             started: false,
             stopping: false,
             shutting_down: false,
+            panicked: false,
             stats: Stats::default(),
             pm: PmState::new(),
             pacer: PollPacer::new(),
@@ -721,6 +725,20 @@ impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
         let now = self.clock.now_us();
         let elapsed = h.si_elapsed(now);
         let next = si.timeout(regs, elapsed, &mut |o| h.on_output(o, self.routing()));
+        self.after_event(si, h, regs, next);
+    }
+
+    /// Runs the interface's state machine now, as its interrupt would (C `ipmi_poll()`'s SMI
+    /// `poll`): for in-kernel users that spin for an answer where neither the interrupt nor
+    /// the timers run, as `ipmi_poweroff` does at power-off with the IRQs off and the other
+    /// CPUs stopped. Never sleeps.
+    pub(crate) fn poll(&self) {
+        let mut guard = self.inner.lock();
+        let IfaceInner { si, h, regs } = &mut *guard;
+        if h.shutting_down || !h.started || h.pm.sys_suspended {
+            return;
+        }
+        let next = h.run_si(si, regs, &self.clock, self.routing());
         self.after_event(si, h, regs, next);
     }
 
@@ -1113,6 +1131,54 @@ mod tests {
         assert_eq!(m.data(), &DEVICE_ID_RSP[2..]);
         model(&i, |m| m.set_attn_stuck(false));
         i.destroy_user(&user);
+        Ok(())
+    }
+
+    /// An in-kernel user's hook (`src/kapi/`) is called when its queue goes from empty to
+    /// non-empty (once for two answers in a row, from the timer path), with the context of its
+    /// request carried back, and when the interface goes away; cleared, it is not called again.
+    #[test]
+    fn kernel_user_hook_fires_per_transition() -> Result {
+        use crate::user::{Hook, MsgCtx};
+        use core::sync::atomic::AtomicUsize;
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        fn hook(arg: usize) {
+            CALLS.fetch_add(arg, Relaxed);
+        }
+        let i = iface(false)?;
+        bring_up(&i, Irq::Lost)?;
+        let user = i.create_user()?;
+        user.set_hook(Some(Hook { func: hook, arg: 1 }));
+        let ctx = MsgCtx {
+            user_msg_data: 0x1234,
+            supplied_recv: 0,
+            supplied_smi: 0,
+        };
+        for id in 1..3 {
+            i.send(
+                &user,
+                &Request {
+                    addr: crate::addr::Addr::SystemInterface { lun: 0 },
+                    msgid: id,
+                    netfn: crate::defs::IPMI_NETFN_APP_REQUEST,
+                    cmd: crate::defs::IPMI_GET_DEVICE_ID_CMD,
+                    data: &[],
+                    retries: -1,
+                    retry_ms: 0,
+                    ctx,
+                },
+            )?;
+        }
+        run(&i, now(&i) + 1_000_000, Irq::Lost);
+        assert_eq!(CALLS.load(Relaxed), 1);
+        let m = user.pop().ok_or(ENOMSG)?;
+        assert_eq!(m.ctx.user_msg_data, 0x1234);
+        assert!(user.pop().is_some());
+        i.shutdown();
+        assert_eq!(CALLS.load(Relaxed), 2);
+        user.set_hook(None);
+        user.disconnect();
+        assert_eq!(CALLS.load(Relaxed), 2);
         Ok(())
     }
 

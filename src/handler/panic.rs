@@ -8,7 +8,7 @@
 //! [`ipmi_si_intf.c`](srctree/drivers/char/ipmi/ipmi_si_intf.c).
 //!
 //! In a panic nothing may sleep, the IRQs are off and the other CPUs are stopped, maybe with
-//! the interface's lock held. So [`Interface::panic_send`] only tries the lock (C resets its
+//! the interface's lock held. So [`Interface::panic_enter`] and the sends after it only try the lock (C resets its
 //! queues when a `trylock` fails and goes on; ripmi skips that interface, as it cannot use
 //! state another CPU may have left half-changed) and keeps it to the end. Under it, the SI
 //! state machine of the normal paths ([`Si::event`]) is stepped by a loop that busy-waits
@@ -23,10 +23,12 @@
 
 use kernel::prelude::*;
 
-use super::{Clock, IfaceInner, Interface, Regs, Tunables};
+use super::send::format_remote;
+use super::{Clock, HandlerState, IfaceInner, Interface, Regs, Tunables};
+use crate::addr::Addr;
 use crate::addr::IpmbAddr;
 use crate::defs::{IPMI_MAX_MSG_LENGTH, IPMI_SEND_MSG_CMD};
-use crate::message::{format_ipmb_msg, Msg};
+use crate::message::{format_ipmb_msg, format_sysintf_req, Msg};
 use crate::panic_msg::{
     add_sel_local, device_caps, event_receiver, platform_event, sel_destination, sel_records,
     PanicOp, SelDest, GET_DEVICE_ID, GET_EVENT_RECEIVER, IPMI_ADD_SEL_ENTRY_CMD,
@@ -134,22 +136,77 @@ enum Polled {
 }
 
 impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
-    /// Sends what `op` asks for about a panic whose message is `msg` (without its NUL), in
-    /// run-to-completion mode (C `panic_event()`'s body for one interface). Never sleeps, takes
-    /// no lock it could wait for, and returns within a bounded time whatever the BMC does.
-    /// Leaves the interface stopped, as unbind's shutdown does: call it only from the panic
-    /// notifier (and tests).
+    /// Enters run-to-completion mode for a panic (C `panic_event()`'s first half for one
+    /// interface): finishes what the interface is doing and stops its normal operation. Never
+    /// sleeps, takes no lock it could wait for, and returns within a bounded time whatever the
+    /// BMC does. Leaves the interface stopped, as unbind's shutdown does: call it only from the
+    /// panic notifier (and tests). [`Interface::panic_events`] and
+    /// [`Interface::panic_request`] then send, if no bound was hit.
+    pub(crate) fn panic_enter(&self) {
+        let Some(mut guard) = self.inner.try_lock() else {
+            return;
+        };
+        let h = &mut guard.h;
+        if h.shutting_down || !h.started || h.pm.sys_suspended {
+            return;
+        }
+        // The timers and the interrupt must not touch the SI again: it may be in the middle of
+        // a transaction of ours (in a panic nothing runs after this anyway; a test calls this
+        // too).
+        h.shutting_down = true;
+        h.panicked = true;
+        drop(guard);
+        self.run_to_completion(|rc, _| rc.flush());
+    }
+
+    /// Sends what `op` asks for about a panic whose message is `msg` (without its NUL): C
+    /// `send_panic_events()`.
+    pub(crate) fn panic_events(&self, op: PanicOp, msg: Option<&[u8]>) {
+        self.run_to_completion(|rc, h| {
+            op == PanicOp::None
+                || send_panic_events(
+                    rc,
+                    op,
+                    msg,
+                    h.addrinfo[0].address,
+                    h.addrinfo[0].lun(),
+                    h.seq.peek_seq().unwrap_or(0),
+                )
+                .is_ok()
+        });
+    }
+
+    /// [`Interface::panic_enter`], then [`Interface::panic_events`].
+    #[cfg(any(test, ripmi_test))]
     pub(crate) fn panic_send(&self, op: PanicOp, msg: Option<&[u8]>) {
+        self.panic_enter();
+        self.panic_events(op, msg);
+    }
+
+    /// Sends one request to `addr` and polls for its answer, which goes nowhere (C
+    /// `_ipmi_panic_request_and_wait()`, which `ipmi_watchdog`'s panic handler calls to give
+    /// the crash dump time). Only in a panic, after [`Interface::panic_enter`].
+    pub(crate) fn panic_request(&self, addr: &Addr, msg: &Msg<'_>) {
+        self.run_to_completion(|rc, h| {
+            let req = match addr {
+                Addr::SystemInterface { lun } => format_sysintf_req(*lun, msg).map_err(Error::from),
+                _ => format_remote(addr, msg, h.seq.peek_seq().unwrap_or(0), h.addrinfo[0]),
+            };
+            // A request C would refuse is not sent; the interface stays usable.
+            req.map_or(true, |req| rc.request(req.as_bytes()).is_ok())
+        });
+    }
+
+    /// Runs `f` on the SI in run-to-completion mode if the panic path left it usable (the lock
+    /// only tried, see the module's doc); `f` says whether it still is (no bound was hit).
+    fn run_to_completion(&self, f: impl FnOnce(&mut Rc<'_, R, C>, &HandlerState) -> bool) {
         let Some(mut guard) = self.inner.try_lock() else {
             return;
         };
         let IfaceInner { si, h, regs } = &mut *guard;
-        if h.shutting_down || !h.started || h.pm.sys_suspended {
+        if !h.panicked {
             return;
         }
-        let our_addr = h.addrinfo[0].address;
-        let our_lun = h.addrinfo[0].lun();
-        let ipmb_seq = h.seq.peek_seq().unwrap_or(0);
         let mut rc = Rc {
             si,
             regs,
@@ -159,13 +216,7 @@ impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
                 len: None,
             },
         };
-        if rc.flush() && op != PanicOp::None {
-            let _ = send_panic_events(&mut rc, op, msg, our_addr, our_lun, ipmb_seq);
-        }
-        // The timers and the interrupt must not touch the SI again: it may be in the middle of
-        // a transaction of ours (in a panic nothing runs after this anyway; a test calls this
-        // too).
-        h.shutting_down = true;
+        h.panicked = f(&mut rc, h);
     }
 }
 

@@ -17,7 +17,7 @@ use crate::message::{
 };
 use crate::seq::SeqKey;
 use crate::si::Next;
-use crate::user::{RecvMsg, User};
+use crate::user::{MsgCtx, RecvMsg, User};
 
 /// A user's request as `SEND_COMMAND[_SETTIME]` gives it, after the address and data were
 /// copied and the address validated (the arguments of C `i_ipmi_request()`).
@@ -36,6 +36,8 @@ pub(crate) struct Request<'a> {
     pub(crate) retries: i32,
     /// Time between retries in ms; 0 means the default.
     pub(crate) retry_ms: u32,
+    /// What an in-kernel user attaches; returned with the answer.
+    pub(crate) ctx: MsgCtx,
 }
 
 impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
@@ -86,6 +88,7 @@ impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
         } else {
             None
         };
+        recv.ctx = req.ctx;
         let mut abuf = [0u8; IPMI_ADDR_SIZE];
         recv.addr_len = addr.recorded().encode(&mut abuf);
         recv.addr = abuf;
@@ -202,7 +205,7 @@ impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
 }
 
 /// Formats an IPMB or LAN message (request or response) in a Send Message.
-fn format_remote(addr: &Addr, msg: &Msg<'_>, seq: u8, info: AddrInfo) -> Result<SmiMsg> {
+pub(super) fn format_remote(addr: &Addr, msg: &Msg<'_>, seq: u8, info: AddrInfo) -> Result<SmiMsg> {
     match addr {
         Addr::Ipmb(a) => format_ipmb_msg(msg, a, false, seq, info.address, info.lun),
         Addr::IpmbBroadcast(a) => format_ipmb_msg(msg, a, true, seq, info.address, info.lun),

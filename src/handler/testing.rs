@@ -210,6 +210,7 @@ pub(crate) fn send_get_device_id(i: &TestIface, user: &Arc<User>, msgid: i64) ->
             data: &[],
             retries: -1,
             retry_ms: 0,
+            ctx: Default::default(),
         },
     )
 }
@@ -270,6 +271,7 @@ pub(crate) fn ipmb_get_device_id(msgid: i64) -> Request<'static> {
         data: &[],
         retries: 0,
         retry_ms: 60_000,
+        ctx: Default::default(),
     }
 }
 

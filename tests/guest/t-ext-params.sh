@@ -33,6 +33,7 @@ ports ipmi_si/ports 444 0 -
 regspacing ipmi_si/regspacings 444 1 -
 irq ipmi_si/irqs 444 0 -
 devnum - 444 0 -
+devintf - 444 Y -
 no_direct_complete - 444 N -
 smart_prepare - 444 N -
 rpm_watch_ms - 444 250 -

@@ -1,0 +1,32 @@
+#!/bin/sh
+# t-ext-kapi-poweroff.sh: the kernel's ipmi_poweroff on ripmi's in-kernel API finds its poweroff
+# method. At load it asks the BMC for its Device ID through ipmi_request_supply_msgs() with its
+# own (static) messages and waits for the answer: with the BMC's "chassis device" support bit set
+# it installs the chassis-control poweroff; without it, it finds none. This does not power off
+# (kapi-poweroff.sh does, in a VM of its own).
+T=ext-kapi-poweroff
+pass() { echo "RIPMI-RESULT pass $T/$1"; }
+fail() { echo "RIPMI-RESULT fail $T/$1: $2"; }
+# ripmi exports the API (src/c/api.c).
+grep -q '^ripmi ' /proc/modules || load-ripmi >/dev/null
+if ! grep -q ' ipmi_create_user	\[ripmi\]' /proc/kallsyms; then
+	fail api "ripmi exports no ipmi_create_user (not in /proc/kallsyms)"
+	exit 1
+fi
+if [ ! -f /lib/modules/c-ipmi/ipmi_poweroff.ko ]; then
+	fail setup "no ipmi_poweroff.ko in the VM (the kernel config builds it: scripts/kconfig/common.config)"
+	exit 1
+fi
+grep -q '^ripmi ' /proc/modules || load-ripmi >/dev/null || { fail setup "load-ripmi failed"; exit 1; }
+try() { # additional_support -> the last "IPMI poweroff" verdict line
+	bmcsim-ctl set additional_support "$1" >/dev/null
+	dmesg -c >/dev/null
+	insmod /lib/modules/c-ipmi/ipmi_poweroff.ko || { echo "insmod failed"; return; }
+	dmesg | grep -a 'IPMI poweroff: \(Found a\|Unable to find\)' | tail -n 1
+	rmmod ipmi_poweroff || echo "rmmod failed"
+}
+r=$(try 87)
+case $r in *"Found a chassis style poweroff function"*) pass chassis-found ;; *) fail chassis-found "$r" ;; esac
+r=$(try 07)
+case $r in *"Unable to find a poweroff function"*) pass none-without-chassis ;; *) fail none-without-chassis "$r" ;; esac
+exit 0
