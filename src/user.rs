@@ -142,6 +142,9 @@ pub(crate) struct User {
     pub(crate) registrations: AtomicUsize,
     /// Set when the interface went away (unbind, unload): nothing more will arrive.
     gone: AtomicBool,
+    /// A watchdog pre-timeout waits to be handed to an in-kernel user (C
+    /// `watchdog_pretimeouts_to_deliver`, per interface there; several coalesce into one).
+    pretimeout: AtomicBool,
     /// The queue and counters; taken from interrupt context, so IRQ-safe.
     #[pin]
     pub(crate) inner: SpinLockIrq<UserInner>,
@@ -178,6 +181,7 @@ impl User {
                 id,
                 registrations: AtomicUsize::new(0),
                 gone: AtomicBool::new(false),
+                pretimeout: AtomicBool::new(false),
                 inner <- new_spinlock_irq!(
                     UserInner {
                         queue,
@@ -294,6 +298,22 @@ impl User {
     /// of the old hook is running, and none will start.
     pub(crate) fn set_hook(&self, hook: Option<Hook>) {
         *self.hook.lock() = hook;
+    }
+
+    /// Tells an in-kernel user that the BMC's watchdog pre-timeout went off (C
+    /// `ipmi_smi_watchdog_pretimeout()`): marks it and calls its hook, whose delivery hands it
+    /// over ([`User::take_pretimeout`]). `/dev/ipmiN` users get nothing, as with C.
+    pub(crate) fn watchdog_pretimeout(&self) {
+        let hook = self.hook.lock();
+        if let Some(h) = *hook {
+            self.pretimeout.store(true, Ordering::Release);
+            (h.func)(h.arg);
+        }
+    }
+
+    /// Whether a watchdog pre-timeout waits to be handed over; clears it.
+    pub(crate) fn take_pretimeout(&self) -> bool {
+        self.pretimeout.swap(false, Ordering::AcqRel)
     }
 
     /// Wakes the pollers and sends SIGIO with `band` (`POLL_IN`, `POLL_HUP`) to fasync owners,

@@ -1182,6 +1182,35 @@ mod tests {
         Ok(())
     }
 
+    /// The BMC's watchdog pre-timeout flag reaches every in-kernel user once, through its hook
+    /// (C `ipmi_smi_watchdog_pretimeout()`), and is cleared at the BMC; a `/dev/ipmiN` user
+    /// (no hook) is not marked.
+    #[test]
+    fn watchdog_pretimeout_marks_kernel_users() -> Result {
+        use crate::user::Hook;
+        use core::sync::atomic::AtomicUsize;
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        fn hook(arg: usize) {
+            CALLS.fetch_add(arg, Relaxed);
+        }
+        let i = iface(true)?;
+        bring_up(&i, Irq::Delivered)?;
+        let kernel_user = i.create_user()?;
+        let file_user = i.create_user()?;
+        kernel_user.set_hook(Some(Hook { func: hook, arg: 1 }));
+        model(&i, |m| m.set_pretimeout());
+        run(&i, now(&i) + 1_000_000, Irq::Delivered);
+        assert!(!model(&i, |m| m.pretimeout()));
+        assert_eq!(CALLS.load(Relaxed), 1);
+        assert!(kernel_user.take_pretimeout());
+        assert!(!kernel_user.take_pretimeout());
+        assert!(!file_user.take_pretimeout());
+        kernel_user.set_hook(None);
+        i.destroy_user(&kernel_user);
+        i.destroy_user(&file_user);
+        Ok(())
+    }
+
     /// An interrupt before the interface is started is not ours (a pending attention used to
     /// start a transaction and fail probe); start then works.
     #[test]

@@ -79,7 +79,11 @@ impl HandlerState {
             SiOutput::Response(rsp) => self.on_response(rsp),
             SiOutput::IncomingMessage(rsp) => self.on_get_msg(rsp, route),
             SiOutput::Event(rsp) => self.on_event(rsp, route.max_msgs),
-            SiOutput::WatchdogPretimeout => {}
+            SiOutput::WatchdogPretimeout => {
+                for u in self.users.iter() {
+                    u.user.watchdog_pretimeout();
+                }
+            }
         }
     }
 

@@ -289,6 +289,14 @@ impl KUser {
                 unsafe { f(msg, self.handler_data) };
             }
         }
+        // Then a watchdog pre-timeout, as C's `smi_work()` does after the messages.
+        if self.user.take_pretimeout() && !self.destroyed.load(Ordering::Acquire) {
+            // SAFETY: `hndl` is valid while the user exists (see `Send`).
+            if let Some(f) = unsafe { (*self.hndl).ipmi_watchdog_pretimeout } {
+                // SAFETY: As C calls it, with the user's handler data.
+                unsafe { f(self.handler_data) };
+            }
+        }
         drop(guard);
         if took {
             self.iface.user_took_msg(&self.user);

@@ -6,8 +6,9 @@
 #  - the alias resolves to both ripmi and ipmi_si;
 #  - with the snippet: ripmi binds IPI0001:00, ipmi_si is not loaded, /dev/ipmi0 answers; an
 #    explicit `modprobe ipmi_si` still loads it (the way back);
-#  - without it: both load (what happens is recorded); with ipmi_si bound first, ripmi declines
-#    politely: one line naming the holder, for the ACPI device and for ports=.
+#  - without it: only one stack loads (ripmi exports ipmi_msghandler's API: the module loader
+#    refuses the second with one line); depmod names ripmi for the API users, not for ipmi_si;
+#  - with it: modprobe uses whichever stack is loaded and says why it loads nothing else.
 # Leaves ripmi loaded (insmod'ed), as run-guest-tests expects.
 T=autoload
 pass() { echo "RIPMI-RESULT pass $T/$1"; }
@@ -53,33 +54,77 @@ if $MP ipmi_si && $MP ipmi_devintf && [ "$(bound)" = ipmi_si ] && mcinfo; then p
 	fail snippet-explicit-ipmi_si "ipmi_si: $(loaded ipmi_si && echo y), bound to '$(bound)'"; fi
 rm -f $SNIPPET
 
-# Without the snippet: both candidates load; whichever registers first binds.
+# The two stacks exclude each other now (ripmi exports ipmi_msghandler's API): without the
+# snippet, the first candidate modprobe loads binds, the other one is refused by the module
+# loader with one line naming a duplicate symbol.
 none
 mark
-$MP -b "$alias"
+$MP -b "$alias" 2>/dev/null
 echo "# without the snippet: ripmi loaded: $(loaded ripmi && echo y || echo n), ipmi_si loaded: $(loaded ipmi_si && echo y || echo n), IPI0001:00 bound to '$(bound)'"
 since | grep -a 'ipmi\|IPI0001' | sed 's/^/#   /'
-if loaded ripmi && loaded ipmi_si && [ -n "$(bound)" ]; then pass no-snippet-both-load; else
-	fail no-snippet-both-load "ripmi: $(loaded ripmi && echo y), ipmi_si: $(loaded ipmi_si && echo y), bound '$(bound)'"; fi
+if { loaded ripmi && ! loaded ipmi_msghandler && [ "$(bound)" = ripmi ]; } ||
+	{ ! loaded ripmi && loaded ipmi_si && [ "$(bound)" = ipmi_si ]; }; then
+	if since | grep -aq 'exports duplicate symbol'; then pass no-snippet-one-stack; else
+		fail no-snippet-one-stack "no 'exports duplicate symbol' line"; fi
+else
+	fail no-snippet-one-stack "ripmi: $(loaded ripmi && echo y), ipmi_si: $(loaded ipmi_si && echo y), bound '$(bound)'"
+fi
 
-# ipmi_si first (its alias, or an operator): ripmi, loaded after, leaves the BMC alone.
+# depmod records ripmi (updates/) as the provider of the API users' symbols, and ipmi_si keeps
+# needing only ipmi_msghandler (ripmi does not export ipmi_addr_src_to_str).
+dep=/lib/modules/$(uname -r)/modules.dep
+if grep -q '^kernel/drivers/char/ipmi/ipmi_devintf.ko: updates/src/ripmi.ko$' $dep &&
+	grep -q '^kernel/drivers/char/ipmi/ipmi_si.ko: kernel/drivers/char/ipmi/ipmi_msghandler.ko$' $dep; then
+	pass depmod-providers
+else
+	fail depmod-providers "$(grep -E 'ipmi_(devintf|si)\.ko:' $dep | tr '\n' '|')"
+fi
+
+# With the snippet, on the C stack: 'modprobe ripmi' loads nothing and says why (exit 0: an API
+# user's dependency on ripmi is then served by ipmi_msghandler), and 'modprobe ipmi_devintf'
+# works on the C stack although modules.dep names ripmi for it.
+cp /ripmi/dist/modprobe.d/ripmi.conf $SNIPPET
+none
+mark
+if $MP ipmi_si && $MP ripmi 2>/tmp/$T.err && ! loaded ripmi && [ "$(bound)" = ipmi_si ] &&
+	grep -q '^ripmi: not loaded: ipmi_msghandler (the C IPMI stack) is loaded' /tmp/$T.err &&
+	! since | grep -aq 'exports duplicate symbol'; then
+	pass snippet-ripmi-over-c
+else
+	fail snippet-ripmi-over-c "ripmi: $(loaded ripmi && echo y), bound '$(bound)', stderr: $(tr '\n' '|' </tmp/$T.err)"
+fi
+if $MP ipmi_devintf 2>/tmp/$T.err && loaded ipmi_devintf && ! loaded ripmi && mcinfo; then
+	pass snippet-devintf-on-c
+else
+	fail snippet-devintf-on-c "ipmi_devintf: $(loaded ipmi_devintf && echo y), ripmi: $(loaded ripmi && echo y), $(tr '\n' '|' </tmp/$T.err) $(head -n 2 /tmp/mcinfo)"
+fi
+# ... and on ripmi: the C stack is refused with one line (no duplicate-symbol attempt); an API
+# user loads on ripmi.
+none
+mark
+$MP ripmi
+if ! $MP ipmi_si 2>/tmp/$T.err && ! loaded ipmi_msghandler && [ "$(bound)" = ripmi ] &&
+	grep -q '^ipmi_msghandler: not loaded: ripmi is loaded' /tmp/$T.err &&
+	! since | grep -aq 'exports duplicate symbol'; then
+	pass snippet-c-over-ripmi
+else
+	fail snippet-c-over-ripmi "ipmi_msghandler: $(loaded ipmi_msghandler && echo y), bound '$(bound)', stderr: $(tr '\n' '|' </tmp/$T.err)"
+fi
+if $MP acpi_ipmi && [ -e /sys/module/ripmi/holders/acpi_ipmi ]; then pass snippet-api-user-on-ripmi; else
+	fail snippet-api-user-on-ripmi "acpi_ipmi: $(loaded acpi_ipmi && echo y), ripmi holders: $(ls /sys/module/ripmi/holders 2>&1)"; fi
+rmmod acpi_ipmi 2>/dev/null
+rm -f $SNIPPET
+
+# insmod has no snippet: the module loader refuses ripmi next to the C stack with one line.
 none
 $MP ipmi_si
 mark
-$MP -b "$alias"
-line=$(since | grep -a 'ripmi: IPI0001:00 (KCS at 0xca2) is bound to ipmi_si: ripmi leaves it alone')
-if [ "$(bound)" = ipmi_si ] && loaded ripmi && [ -n "$line" ]; then pass decline-acpi-bound; else
-	fail decline-acpi-bound "bound '$(bound)', log: $(since | grep -a ripmi | tr '\n' '|')"; fi
-echo "# $line"
-# ports= at the KCS ipmi_si holds: probe declines with one line naming the holder, no EBUSY.
-rmmod ripmi
-mark
-insmod /lib/modules/ripmi.ko ports=0xca2
-log=$(since | grep -a ripmi)
-echo "$log" | sed 's/^/#   /'
-if echo "$log" | grep -q 'ripmi ripmi: KCS at 0xca2 is held by ipmi_si (bound to IPI0001:00): ripmi leaves it alone' &&
-	! echo "$log" | grep -q 'error -16\|EBUSY\|in use'; then pass decline-ports-held; else
-	fail decline-ports-held "$(echo "$log" | tr '\n' '|')"; fi
+if ! insmod /lib/modules/ripmi.ko 2>/dev/null && ! loaded ripmi &&
+	since | grep -aq 'ripmi: exports duplicate symbol .* (owned by ipmi_msghandler)'; then
+	pass insmod-next-to-c-refused
+else
+	fail insmod-next-to-c-refused "ripmi: $(loaded ripmi && echo y), log: $(since | grep -a ripmi | head -n 3 | tr '\n' '|')"
+fi
 $MP ipmi_devintf
 mcinfo && pass c-stack-unharmed || fail c-stack-unharmed "$(cat /tmp/mcinfo)"
 use-stack ripmi || fail reload "use-stack ripmi failed"
