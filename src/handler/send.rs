@@ -66,10 +66,18 @@ impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
             retry_ms,
             ..
         } = req;
+        // An in-kernel caller that supplies its messages (`ipmi_request_supply_msgs()`) may not
+        // be able to sleep: `ipmi_poweroff` sends at power-off with the IRQs off, where C
+        // allocates nothing. ripmi's own answer record is then allocated atomically.
+        let flags = if req.ctx.supplied_recv != 0 {
+            GFP_ATOMIC
+        } else {
+            GFP_KERNEL
+        };
         // The answer's header is known now; allocate it before taking the lock, as C does.
         let mut recv = KBox::new(
             RecvMsg::new(IPMI_RESPONSE_RECV_TYPE, msgid, netfn, cmd, &[]),
-            GFP_KERNEL,
+            flags,
         )?;
         // Room for the bytes a tracked (IPMB/LAN) request may have to resend.
         let tracked = !matches!(addr, Addr::SystemInterface { .. }) && !is_response_netfn(netfn);
@@ -83,7 +91,7 @@ impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
                         data: &[],
                     },
                 )?,
-                GFP_KERNEL,
+                flags,
             )?)
         } else {
             None
