@@ -1198,7 +1198,9 @@ mod tests {
         let kernel_user = i.create_user()?;
         let file_user = i.create_user()?;
         kernel_user.set_hook(Some(Hook { func: hook, arg: 1 }));
+        // The BMC raises attention for it, and the interrupt comes.
         model(&i, |m| m.set_pretimeout());
+        assert!(i.handle_irq());
         run(&i, now(&i) + 1_000_000, Irq::Delivered);
         assert!(!model(&i, |m| m.pretimeout()));
         assert_eq!(CALLS.load(Relaxed), 1);
