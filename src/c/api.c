@@ -16,6 +16,7 @@
 #include <linux/export.h>
 #include <linux/ipmi.h>
 #include <linux/ipmi_smi.h>
+#include <linux/kmod.h>
 #include <linux/stddef.h>
 
 /* The layouts of src/kapi/abi.rs (x86_64). */
@@ -223,3 +224,13 @@ void ipmi_panic_request_and_wait(struct ipmi_user *user, struct ipmi_addr *addr,
 	ripmi_kapi_panic_request_and_wait(user, addr, msg);
 }
 EXPORT_SYMBOL(ipmi_panic_request_and_wait);
+
+/*
+ * For an interface ACPI describes, ask for acpi_ipmi (the ACPI IPMI operation region), as
+ * ipmi_si_platform.c does: request_module_nowait() is a macro over a variadic function.
+ */
+void ripmi_request_acpi_ipmi(void);
+void ripmi_request_acpi_ipmi(void)
+{
+	request_module_nowait("acpi_ipmi");
+}

@@ -147,6 +147,11 @@ struct Smi {
     users: KVec<Arc<KUser>>,
 }
 
+extern "C" {
+    /// `request_module_nowait("acpi_ipmi")` (`src/c/api.c`).
+    fn ripmi_request_acpi_ipmi();
+}
+
 /// An interface offered through the API; withdrawn (watchers told, users destroyed) on drop.
 pub(crate) struct Registration {
     num: u32,
@@ -154,7 +159,8 @@ pub(crate) struct Registration {
 
 impl Registration {
     /// Offers interface `num` (the N of `ipmiN`) and tells every watcher (C the second half of
-    /// `ipmi_add_smi()`).
+    /// `ipmi_add_smi()`); for an interface ACPI describes, asks for `acpi_ipmi` to be loaded, as
+    /// `ipmi_si_platform.c` does.
     pub(crate) fn new(
         num: u32,
         iface: Arc<Interface>,
@@ -176,6 +182,11 @@ impl Registration {
         )?;
         for w in watchers.iter() {
             w.new_smi(num, dev);
+        }
+        drop(watchers);
+        if info.addr_src == SI_ACPI {
+            // SAFETY: No precondition; the request runs asynchronously.
+            unsafe { ripmi_request_acpi_ipmi() };
         }
         Ok(Registration { num })
     }

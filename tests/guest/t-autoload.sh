@@ -74,6 +74,7 @@ fi
 # needing only ipmi_msghandler (ripmi does not export ipmi_addr_src_to_str).
 dep=/lib/modules/$(uname -r)/modules.dep
 if grep -q '^kernel/drivers/char/ipmi/ipmi_devintf.ko: updates/src/ripmi.ko$' $dep &&
+	grep -q '^kernel/drivers/char/ipmi/ipmi_watchdog.ko: updates/src/ripmi.ko$' $dep &&
 	grep -q '^kernel/drivers/char/ipmi/ipmi_si.ko: kernel/drivers/char/ipmi/ipmi_msghandler.ko$' $dep; then
 	pass depmod-providers
 else
@@ -110,9 +111,9 @@ if ! $MP ipmi_si 2>/dev/null && ! loaded ipmi_msghandler && [ "$(bound)" = ripmi
 else
 	fail c-over-ripmi-refused "ipmi_msghandler: $(loaded ipmi_msghandler && echo y), bound '$(bound)', log: $(since | grep -a 'ipmi\|ripmi' | head -n 3 | tr '\n' '|')"
 fi
-if $MP acpi_ipmi && [ -e /sys/module/ripmi/holders/acpi_ipmi ]; then pass snippet-api-user-on-ripmi; else
-	fail snippet-api-user-on-ripmi "acpi_ipmi: $(loaded acpi_ipmi && echo y), ripmi holders: $(ls /sys/module/ripmi/holders 2>&1)"; fi
-rmmod acpi_ipmi 2>/dev/null
+if $MP ipmi_watchdog && [ -e /sys/module/ripmi/holders/ipmi_watchdog ]; then pass snippet-api-user-on-ripmi; else
+	fail snippet-api-user-on-ripmi "ipmi_watchdog: $(loaded ipmi_watchdog && echo y), ripmi holders: $(ls /sys/module/ripmi/holders 2>&1)"; fi
+rmmod ipmi_watchdog 2>/dev/null
 rm -f $SNIPPET
 
 # insmod has no snippet: the module loader refuses ripmi next to the C stack with one line.
