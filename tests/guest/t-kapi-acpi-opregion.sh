@@ -71,7 +71,7 @@ run() {
 		i=$((i + 1))
 	done
 	c1=$(count $s)
-	if [ -z "$bad" ]; then pass $s/read; else fail $s/read "temps $vals, want $want ($ERRVAL: the access failed)"; fi
+	if [ -z "$bad" ]; then pass $s/read; else fail $s/read "temps $vals, want $want ($ERRVAL would mean the access came back with an error)"; fi
 	if [ -z "$c0" ] || [ -z "$c1" ]; then
 		fail $s/bmc-requests "no counter (ripmi: $dbg/stats, C: $si/complete_transactions)"
 	elif [ $s = ripmi ] && [ $((c1 - c0)) -ne $N ]; then
