@@ -738,6 +738,14 @@ impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
         if h.shutting_down || !h.started || h.pm.sys_suspended {
             return;
         }
+        // Runtime-suspended (idle), the handler would only ask for a runtime resume, whose work
+        // item never runs where this caller spins: leave the runtime suspend here, as
+        // `->runtime_resume` does. The resume asked for still comes where work items run, and
+        // finds the handler awake.
+        if h.pm.rpm_suspended {
+            h.pm.rpm_suspended = false;
+            h.pm.request_resume();
+        }
         let next = h.run_si(si, regs, &self.clock, self.routing());
         self.after_event(si, h, regs, next);
     }

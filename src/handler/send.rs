@@ -66,18 +66,13 @@ impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
             retry_ms,
             ..
         } = req;
-        // An in-kernel caller that supplies its messages (`ipmi_request_supply_msgs()`) may not
-        // be able to sleep: `ipmi_poweroff` sends at power-off with the IRQs off, where C
-        // allocates nothing. ripmi's own answer record is then allocated atomically.
-        let flags = if req.ctx.supplied_recv != 0 {
-            GFP_ATOMIC
-        } else {
-            GFP_KERNEL
-        };
-        // The answer's header is known now; allocate it before taking the lock, as C does.
+        // The answer's header is known now; allocate it before taking the lock, as C does, and
+        // atomically, as C's ipmi_alloc_recv_msg() and ipmi_alloc_smi_msg() do: in-kernel users
+        // send where they may not sleep (`ipmi_poweroff` from the atomic power-off notifier
+        // chain, with the IRQs off).
         let mut recv = KBox::new(
             RecvMsg::new(IPMI_RESPONSE_RECV_TYPE, msgid, netfn, cmd, &[]),
-            flags,
+            GFP_ATOMIC,
         )?;
         // Room for the bytes a tracked (IPMB/LAN) request may have to resend.
         let tracked = !matches!(addr, Addr::SystemInterface { .. }) && !is_response_netfn(netfn);
@@ -91,7 +86,7 @@ impl<R: Regs, C: Clock, P: Tunables> Interface<R, C, P> {
                         data: &[],
                     },
                 )?,
-                flags,
+                GFP_ATOMIC,
             )?)
         } else {
             None

@@ -3,7 +3,7 @@
 # method. At load it asks the BMC for its Device ID through ipmi_request_supply_msgs() with its
 # own (static) messages and waits for the answer: with the BMC's "chassis device" support bit set
 # it installs the chassis-control poweroff; without it, it finds none. This does not power off
-# (kapi-poweroff.sh does, in a VM of its own).
+# (tests/poweroff/run does, in VMs of its own).
 T=ext-kapi-poweroff
 pass() { echo "RIPMI-RESULT pass $T/$1"; }
 fail() { echo "RIPMI-RESULT fail $T/$1: $2"; }

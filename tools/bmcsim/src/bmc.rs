@@ -224,6 +224,9 @@ pub struct BmcStats {
     pub host_resets: u64,
     /// BMC-side cold resets (the `reset` fault).
     pub bmc_resets: u64,
+    /// Chassis Control requests carried out, indexed by their code (`chassis::CTL_*`: power
+    /// down, power up, power cycle, hard reset, diagnostic interrupt, soft shutdown).
+    pub chassis_controls: [u64; 6],
 }
 
 /// Parameters of an injected message; `None` fields take the defaults documented in the README.
@@ -277,6 +280,9 @@ pub struct Reply {
     pub data: Vec<u8>,
     /// Control commands for QEMU, to be sent before the response.
     pub ctrl: Vec<u8>,
+    /// Control commands for QEMU, to be sent after the response: hardware operations (Chassis
+    /// Control), which a real BMC carries out once it has answered.
+    pub after: Vec<u8>,
 }
 
 impl From<Result<Vec<u8>, u8>> for Reply {
@@ -304,6 +310,7 @@ impl Reply {
             cc: cc::OK,
             data,
             ctrl: Vec::new(),
+            after: Vec::new(),
         }
     }
 
@@ -313,6 +320,7 @@ impl Reply {
             cc: code,
             data: Vec::new(),
             ctrl: Vec::new(),
+            after: Vec::new(),
         }
     }
 
@@ -691,6 +699,7 @@ impl Bmc {
             }
             // Power on, last power event none, no front panel info; restore policy unknown.
             (netfn::CHASSIS, chassis::GET_STATUS) => Reply::ok(vec![0x61, 0x00, 0x00, 0x00]),
+            (netfn::CHASSIS, chassis::CONTROL) => self.chassis_control(data),
             (netfn::STORAGE, storage::GET_SEL_INFO) => Reply::ok(self.sel.info()),
             (netfn::STORAGE, storage::GET_SEL_ALLOC_INFO) => Reply::ok(self.sel.alloc_info()),
             (netfn::STORAGE, storage::RESERVE_SEL) => {
@@ -784,6 +793,32 @@ impl Bmc {
             prod[0],
             prod[1],
         ])
+    }
+
+    /// Chassis Control: answers 0 and then asks QEMU to carry it out, as QEMU's own
+    /// ipmi-bmc-sim does (`hw/ipmi/ipmi_bmc_sim.c`, chassis_control): power down is a machine
+    /// power-off (`03 A1`: QEMU ends the run), power cycle and hard reset a machine reset
+    /// (`04 A1`; the test VMs run with `-no-reboot`, so that ends the run too), the diagnostic
+    /// interrupt an NMI (`07 A1`); power up is a no-op (the machine is on) and soft shutdown
+    /// QEMU's shutdown request (`09 A1`). Bits 7:4 of the data byte are reserved and ignored;
+    /// codes above 5 are invalid data (0xCC).
+    fn chassis_control(&mut self, data: &[u8]) -> Reply {
+        let Some(&b) = data.first() else {
+            return Reply::cc(cc::REQ_LEN_INVALID);
+        };
+        let code = b & 0x0F;
+        let op = match code {
+            chassis::CTL_POWER_DOWN => Some(ctrl::POWEROFF),
+            chassis::CTL_POWER_UP => None,
+            chassis::CTL_POWER_CYCLE | chassis::CTL_HARD_RESET => Some(ctrl::RESET),
+            chassis::CTL_DIAG_INTERRUPT => Some(ctrl::SEND_NMI),
+            chassis::CTL_SOFT_SHUTDOWN => Some(ctrl::FORCEOFF),
+            _ => return Reply::cc(cc::INVALID_DATA),
+        };
+        self.stats.chassis_controls[code as usize] += 1;
+        let mut r = Reply::ok(Vec::new());
+        r.after.extend(op);
+        r
     }
 
     fn cold_reset(&mut self) -> Reply {
@@ -1539,6 +1574,42 @@ mod tests {
                 .cc,
             0xCC
         );
+    }
+
+    #[test]
+    fn chassis_control_answers_then_asks_qemu() {
+        let mut bmc = Bmc::new();
+        let ctl =
+            |bmc: &mut Bmc, d: &[u8]| bmc.handle(netfn::CHASSIS, 0, chassis::CONTROL, d, now());
+        let r = ctl(&mut bmc, &[chassis::CTL_POWER_DOWN]);
+        assert_eq!((r.cc, r.data.len(), r.ctrl.len()), (0, 0, 0));
+        assert_eq!(r.after, [ctrl::POWEROFF]);
+        assert_eq!(bmc.stats.chassis_controls, [1, 0, 0, 0, 0, 0]);
+        let r = ctl(&mut bmc, &[chassis::CTL_POWER_CYCLE]);
+        assert_eq!((r.cc, r.after), (0, vec![ctrl::RESET]));
+        let r = ctl(&mut bmc, &[chassis::CTL_HARD_RESET | 0xF0]);
+        assert_eq!(
+            (r.cc, r.after),
+            (0, vec![ctrl::RESET]),
+            "bits 7:4 are reserved"
+        );
+        let r = ctl(&mut bmc, &[chassis::CTL_POWER_UP]);
+        assert_eq!((r.cc, r.after.len()), (0, 0));
+        let r = ctl(&mut bmc, &[chassis::CTL_DIAG_INTERRUPT]);
+        assert_eq!((r.cc, r.after), (0, vec![ctrl::SEND_NMI]));
+        let r = ctl(&mut bmc, &[chassis::CTL_SOFT_SHUTDOWN]);
+        assert_eq!((r.cc, r.after), (0, vec![ctrl::FORCEOFF]));
+        assert_eq!(bmc.stats.chassis_controls, [1, 1, 1, 1, 1, 1]);
+        let r = ctl(&mut bmc, &[0x06]);
+        assert_eq!((r.cc, r.after.len()), (cc::INVALID_DATA, 0));
+        let r = ctl(&mut bmc, &[]);
+        assert_eq!((r.cc, r.after.len()), (cc::REQ_LEN_INVALID, 0));
+        assert_eq!(
+            bmc.stats.chassis_controls,
+            [1, 1, 1, 1, 1, 1],
+            "errors are not counted"
+        );
+        assert_eq!(bmc.stats.by_cmd[&(netfn::CHASSIS, chassis::CONTROL)], 8);
     }
 
     #[test]

@@ -317,7 +317,8 @@ fn stats(shared: &Shared) -> String {
         "connected={} connections={} requests={} replies={} ignored={} bad_frames={} \
          ctrl_in={} ctrl_out={} qemu_version={} qemu_caps={} host_resets={} injected={} \
          delivered={} queued={} sent={} events={} flushed={} flags={:02x} enables={:02x} \
-         bmc_resets={} scheduled={} stand_ins={} last_seq={} fault={}",
+         bmc_resets={} scheduled={} stand_ins={} power_downs={} power_ups={} power_cycles={} \
+         hard_resets={} diag_interrupts={} soft_shutdowns={} last_seq={} fault={}",
         u8::from(st.conn.is_some()),
         w.connections,
         w.requests,
@@ -340,6 +341,12 @@ fn stats(shared: &Shared) -> String {
         b.bmc_resets,
         st.scheduled,
         w.stand_ins,
+        b.chassis_controls[0],
+        b.chassis_controls[1],
+        b.chassis_controls[2],
+        b.chassis_controls[3],
+        b.chassis_controls[4],
+        b.chassis_controls[5],
         opt(st.last_seq),
         st.fault.to_string().replace(' ', ","),
     )

@@ -75,6 +75,20 @@ pub mod chassis {
     pub const GET_CAPABILITIES: u8 = 0x00;
     /// Get Chassis Status.
     pub const GET_STATUS: u8 = 0x01;
+    /// Chassis Control (data\[0\] bits 3:0, one of the `CTL_*` values).
+    pub const CONTROL: u8 = 0x02;
+    /// Chassis Control: power down.
+    pub const CTL_POWER_DOWN: u8 = 0x00;
+    /// Chassis Control: power up.
+    pub const CTL_POWER_UP: u8 = 0x01;
+    /// Chassis Control: power cycle.
+    pub const CTL_POWER_CYCLE: u8 = 0x02;
+    /// Chassis Control: hard reset.
+    pub const CTL_HARD_RESET: u8 = 0x03;
+    /// Chassis Control: pulse the diagnostic interrupt (an NMI).
+    pub const CTL_DIAG_INTERRUPT: u8 = 0x04;
+    /// Chassis Control: soft shutdown (emulated over-temperature ACPI shutdown).
+    pub const CTL_SOFT_SHUTDOWN: u8 = 0x05;
 }
 
 /// Storage netfn command codes.

@@ -534,8 +534,32 @@ fn handle_request(shared: &Shared, body: &[u8]) -> bool {
             st.unanswered = None;
         }
     }
+    if nf == crate::ipmi::netfn::CHASSIS && cmd == crate::ipmi::chassis::CONTROL && reply.cc == 0 {
+        let code = data[0] & 0x0F;
+        log.line(format!(
+            "   chassis control {code:02x} ({}) carried out",
+            chassis_control_name(code)
+        ));
+    }
+    // Hardware operations after the answer, as a real BMC powers the machine off once it has
+    // answered (the guest may or may not read the answer before QEMU stops it).
+    st.send_ctrl(&reply.after, log);
     if let Some(code) = st.bmc.stuck_atn_ctrl() {
         st.send_ctrl(&[code], log);
     }
     true
+}
+
+/// A readable name for a Chassis Control code (data\[0\] bits 3:0).
+pub fn chassis_control_name(code: u8) -> &'static str {
+    use crate::ipmi::chassis;
+    match code {
+        chassis::CTL_POWER_DOWN => "power down",
+        chassis::CTL_POWER_UP => "power up",
+        chassis::CTL_POWER_CYCLE => "power cycle",
+        chassis::CTL_HARD_RESET => "hard reset",
+        chassis::CTL_DIAG_INTERRUPT => "diagnostic interrupt",
+        chassis::CTL_SOFT_SHUTDOWN => "soft shutdown",
+        _ => "invalid",
+    }
 }

@@ -600,3 +600,47 @@ fn stands_in_for_qemus_misrouted_error_answers() {
     assert!(stats.contains(" stand_ins=4 "), "{stats}");
     assert!(stats.contains(" last_seq=aa "), "{stats}");
 }
+
+#[test]
+fn chassis_control_answers_then_powers_the_machine_off() {
+    let log = std::env::temp_dir().join(format!("bmcsim-chassis-{}.log", std::process::id()));
+    let sim = Sim::start("chassis", &["--log", log.to_str().unwrap()]);
+    let mut ctl = sim.ctl();
+    let mut q = sim.qemu();
+    // Power down: the answer (cc 0) first, then the machine power-off (03 A1).
+    let (ctrls, m) = q.request(0x05, 0x00, 0x02, &[0x00]);
+    assert!(ctrls.is_empty(), "nothing before the answer: {ctrls:02x?}");
+    assert_eq!(m, [0x05, 0x01 << 2, 0x02, 0x00]);
+    assert_eq!(
+        q.next(1000),
+        Some(Frame::Ctrl(vec![0x03])),
+        "power off after it"
+    );
+    // Power cycle and hard reset: a machine reset (04 A1).
+    for (seq, code) in [(0x06, 0x02), (0x07, 0x03)] {
+        let (_, m) = q.request(seq, 0x00, 0x02, &[code]);
+        assert_eq!(m[3], 0x00);
+        assert_eq!(
+            q.next(1000),
+            Some(Frame::Ctrl(vec![0x04])),
+            "reset for {code}"
+        );
+    }
+    // An invalid code: 0xCC and no hardware operation.
+    let (_, m) = q.request(0x08, 0x00, 0x02, &[0x0F]);
+    assert_eq!(m[3], 0xCC);
+    assert_eq!(q.next(300), None);
+    let stats = ctl.ok("stats");
+    assert!(
+        stats.contains(" power_downs=1 power_ups=0 power_cycles=1 hard_resets=1 "),
+        "{stats}"
+    );
+    assert_eq!(ctl.ok("count 00 02"), "ok 4");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert!(
+        text.contains("chassis control 00 (power down) carried out"),
+        "{text}"
+    );
+    assert!(text.contains("-> ctrl 03 (power off)"), "{text}");
+}
