@@ -21,7 +21,7 @@ check ripmi-params-default defaults
 # Every parameter is readable in sysfs (scripts/run lists them with grep -H).
 in_sysfs() {
 	d=/sys/module/ripmi/parameters
-	names="default_maintenance_retry_ms default_max_retries default_retry_ms devnum irq
+	names="default_maintenance_retry_ms default_max_retries default_retry_ms devintf devnum irq
 		maintenance_mode_timeout_ms max_msgs_per_user max_users no_direct_complete panic_op
 		poll_max_busy_us ports regspacing rpm_watch_ms smart_prepare"
 	[ "$(ls $d | tr '\n' ' ')" = "$(echo $names) " ] || { ls -l $d; return 1; }
@@ -54,17 +54,19 @@ c_mc_info() {
 }
 check c-stack-device-id c_mc_info
 
-# The C stack holds the BMC: ripmi must leave it alone with a clear message (naming ipmi_si, see
-# Documentation/discovery.rst), and create no node.
+# The C stack holds the BMC: ripmi cannot even load next to it (both export the in-kernel IPMI
+# API, Documentation/kernel-api.rst): the module loader refuses it with one line naming
+# ipmi_msghandler, and the C stack's node stays the only one.
 region_taken() {
 	stop_ripmi
 	load-c-ipmi || return 1
-	load-ripmi >/dev/null
-	msg=$(dmesg | grep -a 'ripmi: IPI0001:00 (KCS at 0xca2) is bound to ipmi_si: ripmi leaves it alone' | tail -n 1)
+	mark=$(dmesg | wc -l)
+	load-ripmi >/dev/null 2>&1 && { unload-ripmi; unload-c-ipmi; echo "ripmi loaded next to the C stack"; return 1; }
+	msg=$(dmesg | tail -n +$((mark + 1)) | grep -a 'ripmi: exports duplicate symbol .* (owned by ipmi_msghandler)')
 	nodes=$(ls /dev/ipmi* 2>/dev/null | wc -l)
-	unload-ripmi
+	works=$(ipmitool -I open mc info 2>&1 | grep -c 'Device ID')
 	unload-c-ipmi || return 1
-	[ -n "$msg" ] && [ "$nodes" = 1 ] || { echo "message: '$msg', nodes: $nodes"; return 1; }
+	[ -n "$msg" ] && [ "$nodes" = 1 ] && [ "$works" = 1 ] || { echo "message: '$msg', nodes: $nodes, mc info: $works"; return 1; }
 }
 check ports-taken-by-c-stack region_taken
 
