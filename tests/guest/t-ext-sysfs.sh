@@ -90,7 +90,8 @@ insmod /lib/modules/ripmi.ko 2>/dev/null
 rc=$?
 {
 	echo "load rc=$rc"
-	echo "refusal lines: $(dmesg | grep -c 'ripmi: exports duplicate symbol .* (owned by ipmi_msghandler)')"
+	# (busybox's insmod may try twice: finit_module, then init_module)
+	echo "refused: $(dmesg | grep -c 'ripmi: exports duplicate symbol .* (owned by ipmi_msghandler)' | sed 's/^[1-9][0-9]*$/yes/')"
 	echo "class devices: $(ls /sys/class/ipmi | wc -l)"
 	echo "ripmi: $(grep -c '^ripmi ' /proc/modules)"
 } >$out/clash 2>&1
@@ -124,7 +125,7 @@ cmp_part maintenance-ebusy '' maint
 grep -q 'read failed: Device or resource busy' $out/maint.ripmi && pass ripmi-ebusy ||
 	fail ripmi-ebusy "$(flat $out/maint.ripmi)"
 echo "# $T clash: $(flat $out/clash)"
-! grep -q '^load rc=0$' $out/clash && grep -q '^refusal lines: 1$' $out/clash &&
+! grep -q '^load rc=0$' $out/clash && grep -q '^refused: yes$' $out/clash &&
 	grep -q '^class devices: 0$' $out/clash && grep -q '^ripmi: 0$' $out/clash &&
 	pass c-loaded-ripmi-refused || fail c-loaded-ripmi-refused "$(flat $out/clash)"
 grep -q '^C after: ipmi0 $' $out/clash && grep -q '^ripmi after: ipmi0 $' $out/clash &&
