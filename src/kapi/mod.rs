@@ -288,10 +288,16 @@ impl KUser {
                 self.user.consumed();
                 continue;
             }
+            let supplied = m.ctx.supplied_recv != 0;
             let Some(msg) = self.to_c(m, flags) else {
                 self.user.consumed();
                 continue;
             };
+            // A caller's own message holds no reference to the user, and its slot is given back
+            // now: callers may never free it (`ipmi_poweroff` does not).
+            if supplied {
+                self.user.consumed();
+            }
             // SAFETY: `hndl` is valid while the user exists (see `Send`); a user is created
             // only with a receive handler.
             if let Some(f) = unsafe { (*self.hndl).ipmi_recv_hndl } {
@@ -346,7 +352,16 @@ impl KUser {
         // C lets the handler fill in: valid, and not used by anyone else until handed over.
         let r = unsafe { &mut *p };
         r.recv_type = m.recv_type;
-        r.user = Arc::into_raw(self.clone()).cast_mut().cast();
+        // Ripmi's own message holds a reference to the user until `ipmi_free_recv_msg()`; a
+        // supplied one only names it (C takes a reference for both, and `ipmi_poweroff`, which
+        // never frees its supplied message, leaks one per request there).
+        r.user = if m.ctx.supplied_recv != 0 {
+            Arc::as_ptr(self)
+        } else {
+            Arc::into_raw(self.clone())
+        }
+        .cast_mut()
+        .cast();
         r.addr = m.addr;
         r.msgid = m.msgid as isize;
         r.msg_data[..m.data_len].copy_from_slice(m.data());
@@ -854,8 +869,15 @@ unsafe extern "C" fn ripmi_kapi_poll_interface(user: *mut c_void) {
 #[no_mangle]
 unsafe extern "C" fn ripmi_kapi_free_recv_msg(msg: *mut IpmiRecvMsg) {
     // SAFETY: `msg` is valid (caller).
-    let user = unsafe { (*msg).user };
-    if !user.is_null() {
+    let (user, done) = unsafe { ((*msg).user, (*msg).done) };
+    // Only ripmi's own messages (freed by `free_own_msg`) hold a reference to their user; a
+    // supplied one gave its slot back when it was handed over (`KUser::deliver_locked`).
+    // (One crate, one codegen unit: `free_own_msg` has one address; a supplied message's `done`
+    // is its caller's C function.)
+    let own = done.is_some_and(|d| {
+        core::ptr::fn_addr_eq(d, free_own_msg as unsafe extern "C" fn(*mut IpmiRecvMsg))
+    });
+    if own && !user.is_null() {
         // SAFETY: The message holds a reference to its user (`KUser::to_c`); this gives it back.
         let k = unsafe { Arc::<KUser>::from_raw(user.cast::<KUser>()) };
         k.user.consumed();
