@@ -17,10 +17,10 @@ hex() { printf '%s' "$1" | od -An -tx1 -v | tr -s ' \n' ' ' | sed 's/^ //; s/ $/
 
 # C's send_panic_events() Platform Event Message 04/02 for PANIC_MSG: generator 0x41, IPMI 1.0
 # event (03), OS Critical Stop (20), the string's first byte, sensor-specific (6f), runtime stop
-# OEM bytes (a1), then its bytes 3 and 4.
+# OEM bytes (a1), then its bytes 1 and 2.
 panic_event() {
 	local m=$PANIC_MSG
-	echo "netfn=04 lun=0 cmd=02 data=[41 03 20 $(hex "${m:0:1}") 6f a1 $(hex "${m:3:1}") $(hex "${m:4:1}")]"
+	echo "netfn=04 lun=0 cmd=02 data=[41 03 20 $(hex "${m:0:1}") 6f a1 $(hex "${m:1:1}") $(hex "${m:2:1}")]"
 }
 
 # For panic_op=string after the event: Get Device ID (the simulator's Additional Device Support
