@@ -7,17 +7,7 @@
 T=ext-kapi-poweroff
 pass() { echo "RIPMI-RESULT pass $T/$1"; }
 fail() { echo "RIPMI-RESULT fail $T/$1: $2"; }
-# ripmi exports the API (src/c/api.c).
-grep -q '^ripmi ' /proc/modules || load-ripmi >/dev/null
-if ! grep -q ' ipmi_create_user	\[ripmi\]' /proc/kallsyms; then
-	fail api "ripmi exports no ipmi_create_user (not in /proc/kallsyms)"
-	exit 1
-fi
-if [ ! -f /lib/modules/c-ipmi/ipmi_poweroff.ko ]; then
-	fail setup "no ipmi_poweroff.ko in the VM (the kernel config builds it: scripts/kconfig/common.config)"
-	exit 1
-fi
-grep -q '^ripmi ' /proc/modules || load-ripmi >/dev/null || { fail setup "load-ripmi failed"; exit 1; }
+why=$(kapi-ready ipmi_poweroff) || { fail setup "$why"; exit 1; }
 try() { # additional_support -> the last "IPMI poweroff" verdict line
 	bmcsim-ctl set additional_support "$1" >/dev/null
 	dmesg -c >/dev/null

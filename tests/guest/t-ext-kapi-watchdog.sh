@@ -6,17 +6,7 @@
 T=ext-kapi-watchdog
 pass() { echo "RIPMI-RESULT pass $T/$1"; }
 fail() { echo "RIPMI-RESULT fail $T/$1: $2"; }
-# ripmi exports the API (src/c/api.c).
-grep -q '^ripmi ' /proc/modules || load-ripmi >/dev/null
-if ! grep -q ' ipmi_create_user	\[ripmi\]' /proc/kallsyms; then
-	fail api "ripmi exports no ipmi_create_user (not in /proc/kallsyms)"
-	exit 1
-fi
-if [ ! -f /lib/modules/c-ipmi/ipmi_watchdog.ko ]; then
-	fail setup "no ipmi_watchdog.ko in the VM (the kernel config builds it: scripts/kconfig/common.config)"
-	exit 1
-fi
-grep -q '^ripmi ' /proc/modules || load-ripmi >/dev/null || { fail setup "load-ripmi failed"; exit 1; }
+why=$(kapi-ready ipmi_watchdog) || { fail setup "$why"; exit 1; }
 wd() { ipmitool -I open mc watchdog get >/tmp/$T.get 2>&1; }
 state() { sed -n 's/^Watchdog Timer Is: *//p' /tmp/$T.get; }
 # "Present Countdown: 26.5 sec" (ipmitool 1.8.19 prints tenths): the whole seconds.

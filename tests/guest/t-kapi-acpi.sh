@@ -7,17 +7,7 @@ T=kapi-acpi
 pass() { echo "RIPMI-RESULT pass $T/$1"; }
 fail() { echo "RIPMI-RESULT fail $T/$1: $2"; }
 loaded() { grep -q "^$1 " /proc/modules; }
-# ripmi exports the API (src/c/api.c).
-grep -q '^ripmi ' /proc/modules || load-ripmi >/dev/null
-if ! grep -q ' ipmi_create_user	\[ripmi\]' /proc/kallsyms; then
-	fail api "ripmi exports no ipmi_create_user (not in /proc/kallsyms)"
-	exit 1
-fi
-if [ ! -f /lib/modules/c-ipmi/acpi_ipmi.ko ]; then
-	fail setup "no acpi_ipmi.ko in the VM (the kernel config builds it: scripts/kconfig/common.config)"
-	exit 1
-fi
-loaded ripmi || load-ripmi >/dev/null || { fail setup "load-ripmi failed"; exit 1; }
+why=$(kapi-ready acpi_ipmi) || { fail setup "$why"; exit 1; }
 ls /sys/bus/platform/drivers/ripmi | grep -q '^IPI0001' || { echo "# skipped: no ACPI IPI0001 device bound"; exit 0; }
 maxu=/sys/module/ripmi/parameters/max_users
 old=$(cat $maxu)

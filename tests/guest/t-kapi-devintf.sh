@@ -25,16 +25,7 @@ wait_node() { # 1: wait for /dev/ipmi0, 0: for it to go
 }
 works() { ipmitool -I open raw 6 1 >/tmp/$T.raw 2>&1; }
 
-# ripmi exports the API (src/c/api.c).
-grep -q '^ripmi ' /proc/modules || load-ripmi >/dev/null
-if ! grep -q ' ipmi_create_user	\[ripmi\]' /proc/kallsyms; then
-	fail api "ripmi exports no ipmi_create_user (not in /proc/kallsyms)"
-	exit 1
-fi
-if [ ! -f /lib/modules/c-ipmi/ipmi_devintf.ko ]; then
-	fail setup "no ipmi_devintf.ko in the VM (the kernel config builds it: scripts/kconfig/common.config)"
-	exit 1
-fi
+why=$(kapi-ready ipmi_devintf) || { fail setup "$why"; exit 1; }
 
 # Equivalence (leaves ripmi + ipmi_devintf loaded).
 RIPMI_KAPI_DEVINTF=1 /ripmi/tests/t-equivalence.sh >/tmp/$T.eq 2>&1
